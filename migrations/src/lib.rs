@@ -1,0 +1,16 @@
+//! Database schema of the numbering service, applied at start-up and by the
+//! `migrate` subcommand.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_inventory;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_inventory::Migration)]
+    }
+}

@@ -1,0 +1,65 @@
+use crate::domain::{Invalid, OrganizationId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Accountant,
+    Reseller,
+}
+
+impl Role {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        match input {
+            "admin" => Ok(Role::Admin),
+            "accountant" => Ok(Role::Accountant),
+            "reseller" => Ok(Role::Reseller),
+            _ => Err(Invalid::new("must be admin, accountant or reseller")),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Accountant => "accountant",
+            Role::Reseller => "reseller",
+        }
+    }
+}
+
+/// The authenticated caller of an RPC, put in the request extensions by the
+/// authentication interceptor. A reseller always has an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    user_id: UserId,
+    role: Role,
+    organization_id: Option<OrganizationId>,
+}
+
+impl Caller {
+    pub fn new(
+        user_id: UserId,
+        role: Role,
+        organization_id: Option<OrganizationId>,
+    ) -> Result<Self, Invalid> {
+        if role == Role::Reseller && organization_id.is_none() {
+            return Err(Invalid::new("a reseller must belong to an organization"));
+        }
+        Ok(Self {
+            user_id,
+            role,
+            organization_id,
+        })
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn organization_id(&self) -> Option<OrganizationId> {
+        self.organization_id
+    }
+}

@@ -1,0 +1,157 @@
+//! The one place that decides what each role may do.
+//!
+//! | role       | reads                                   | writes |
+//! |------------|-----------------------------------------|--------|
+//! | admin      | everything                              | yes    |
+//! | accountant | everything                              | no     |
+//! | reseller   | shared pool + own organization, no staff user ids, nothing deleted | no |
+
+use super::{Caller, Role};
+use crate::domain::{Item, OrganizationId, ResourceKind, Scope, UserId};
+use crate::error::{Error, reason};
+
+/// Proof that the caller may change the inventory: write operations take one,
+/// so none can run unchecked.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer(UserId);
+
+impl Writer {
+    /// Who is writing, for the audit fields.
+    pub fn user_id(&self) -> UserId {
+        self.0
+    }
+}
+
+impl Caller {
+    /// Create, update, delete, assign and unassign are for admins.
+    pub fn authorize_write(&self) -> Result<Writer, Error> {
+        match self.role() {
+            Role::Admin => Ok(Writer(self.user_id())),
+            role => Err(Error::PermissionDenied {
+                reason: reason::ROLE_FORBIDDEN,
+                message: format!("the {} role may not change the inventory", role.as_str()),
+            }),
+        }
+    }
+
+    /// Which items this caller may read at all.
+    pub fn read_scope(&self) -> Scope {
+        match self.role() {
+            Role::Admin | Role::Accountant => Scope::Everything,
+            Role::Reseller => Scope::SharedOr(self.organization_id()),
+        }
+    }
+
+    /// Whether `Get…` may return this item: staff see every item, deleted ones
+    /// included; others see live items within their scope.
+    pub fn may_read<K: ResourceKind>(&self, item: &Item<K>) -> bool {
+        self.is_staff() || (!item.is_deleted() && self.read_scope().admits(item.organization_id))
+    }
+
+    /// Staff see deleted items (on request) and the staff user ids.
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role(), Role::Admin | Role::Accountant)
+    }
+
+    /// `show_deleted` is for staff.
+    pub fn authorize_show_deleted(&self) -> Result<(), Error> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied {
+                reason: reason::ROLE_FORBIDDEN,
+                message: "show_deleted is for admins and accountants".to_owned(),
+            })
+        }
+    }
+
+    /// The organization a request names, checked: staff may name any, a
+    /// reseller only its own. `None` when none is named.
+    pub fn authorize_organization(
+        &self,
+        named: Option<OrganizationId>,
+    ) -> Result<Option<OrganizationId>, Error> {
+        match named {
+            Some(other) if !self.is_staff() && Some(other) != self.organization_id() => {
+                Err(Error::PermissionDenied {
+                    reason: reason::ORGANIZATION_FORBIDDEN,
+                    message: "organization_id: a reseller may name only its own organization"
+                        .to_owned(),
+                })
+            }
+            named => Ok(named),
+        }
+    }
+
+    /// The organization whose available items a request is about: the one
+    /// named (checked as above), else the caller's own, else none (the shared
+    /// pool alone).
+    pub fn availability_for(
+        &self,
+        named: Option<OrganizationId>,
+    ) -> Result<Option<OrganizationId>, Error> {
+        Ok(self
+            .authorize_organization(named)?
+            .or(self.organization_id()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UserId;
+    use uuid::Uuid;
+
+    fn org(n: u128) -> OrganizationId {
+        OrganizationId::from(Uuid::from_u128(n))
+    }
+
+    fn caller(role: Role, organization: Option<OrganizationId>) -> Caller {
+        Caller::new(UserId::from(Uuid::from_u128(7)), role, organization).unwrap()
+    }
+
+    #[test]
+    fn only_admins_write() {
+        assert!(caller(Role::Admin, None).authorize_write().is_ok());
+        assert!(caller(Role::Accountant, None).authorize_write().is_err());
+        assert!(
+            caller(Role::Reseller, Some(org(1)))
+                .authorize_write()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn resellers_read_the_shared_pool_and_their_own() {
+        assert_eq!(
+            caller(Role::Reseller, Some(org(1))).read_scope(),
+            Scope::SharedOr(Some(org(1)))
+        );
+        assert_eq!(
+            caller(Role::Accountant, None).read_scope(),
+            Scope::Everything
+        );
+    }
+
+    #[test]
+    fn resellers_name_only_their_own_organization() {
+        let reseller = caller(Role::Reseller, Some(org(1)));
+        assert_eq!(
+            reseller.authorize_organization(Some(org(1))).unwrap(),
+            Some(org(1))
+        );
+        assert!(reseller.authorize_organization(Some(org(2))).is_err());
+        assert_eq!(
+            caller(Role::Accountant, None)
+                .availability_for(Some(org(2)))
+                .unwrap(),
+            Some(org(2))
+        );
+        assert_eq!(reseller.availability_for(None).unwrap(), Some(org(1)));
+    }
+
+    #[test]
+    fn a_reseller_needs_an_organization() {
+        assert!(Caller::new(UserId::from(Uuid::nil()), Role::Reseller, None).is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! `--auth trusted-headers`: the caller is whoever the `x-user-id`, `x-role`
+//! and `x-organization-id` metadata say. Safe only behind a gateway or mesh
+//! that authenticates callers and sets these headers itself.
+
+use super::{Caller, Role};
+use crate::domain::{Invalid, OrganizationId, UserId};
+use crate::error::{Error, reason};
+use tonic::metadata::MetadataMap;
+use tonic::service::Interceptor;
+use tonic::{Request, Status};
+
+pub const USER_ID: &str = "x-user-id";
+pub const ROLE: &str = "x-role";
+pub const ORGANIZATION_ID: &str = "x-organization-id";
+
+/// Puts the [`Caller`] named by the trusted headers into the request
+/// extensions, or refuses the call as `UNAUTHENTICATED`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrustedHeaders;
+
+impl Interceptor for TrustedHeaders {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let caller = caller_from(request.metadata())?;
+        crate::telemetry::record_caller(&caller);
+        request.extensions_mut().insert(caller);
+        Ok(request)
+    }
+}
+
+fn caller_from(metadata: &MetadataMap) -> Result<Caller, Error> {
+    let user_id = UserId::parse(required(metadata, USER_ID)?).map_err(|e| invalid(USER_ID, e))?;
+    let role = Role::parse(required(metadata, ROLE)?).map_err(|e| invalid(ROLE, e))?;
+    let organization_id = optional(metadata, ORGANIZATION_ID)?
+        .map(OrganizationId::parse)
+        .transpose()
+        .map_err(|e| invalid(ORGANIZATION_ID, e))?;
+    Caller::new(user_id, role, organization_id).map_err(|e| invalid(ORGANIZATION_ID, e))
+}
+
+fn required<'m>(metadata: &'m MetadataMap, key: &str) -> Result<&'m str, Error> {
+    optional(metadata, key)?.ok_or_else(|| Error::Unauthenticated {
+        reason: reason::MISSING_IDENTITY,
+        message: format!("the {key} metadata is required"),
+    })
+}
+
+fn optional<'m>(metadata: &'m MetadataMap, key: &str) -> Result<Option<&'m str>, Error> {
+    metadata
+        .get(key)
+        .map(|value| {
+            value
+                .to_str()
+                .map_err(|_| invalid(key, Invalid::new("must be ASCII")))
+        })
+        .transpose()
+}
+
+fn invalid(key: &str, rule: Invalid) -> Error {
+    Error::Unauthenticated {
+        reason: reason::INVALID_IDENTITY,
+        message: format!("{key} {rule}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(pairs: &[(&'static str, &'static str)]) -> MetadataMap {
+        let mut map = MetadataMap::new();
+        for (key, value) in pairs {
+            map.insert(*key, value.parse().unwrap());
+        }
+        map
+    }
+
+    const USER: &str = "0195d7a0-0000-7000-8000-000000000001";
+    const ORG: &str = "0195d7a0-0000-7000-8000-0000000000aa";
+
+    #[test]
+    fn reads_a_complete_identity() {
+        let caller = caller_from(&metadata(&[
+            (USER_ID, USER),
+            (ROLE, "reseller"),
+            (ORGANIZATION_ID, ORG),
+        ]))
+        .unwrap();
+        assert_eq!(caller.role(), Role::Reseller);
+        assert_eq!(caller.organization_id().unwrap().to_string(), ORG);
+    }
+
+    #[test]
+    fn refuses_missing_or_malformed_identities() {
+        let cases: &[&[(&'static str, &'static str)]] = &[
+            &[],
+            &[(USER_ID, USER)],
+            &[(ROLE, "admin")],
+            &[(USER_ID, "nobody"), (ROLE, "admin")],
+            &[(USER_ID, USER), (ROLE, "root")],
+            &[(USER_ID, USER), (ROLE, "reseller")],
+            &[(USER_ID, USER), (ROLE, "admin"), (ORGANIZATION_ID, "acme")],
+        ];
+        for pairs in cases {
+            let error = caller_from(&metadata(pairs)).unwrap_err();
+            assert!(
+                matches!(error, Error::Unauthenticated { .. }),
+                "{pairs:?}: {error:?}"
+            );
+        }
+    }
+}

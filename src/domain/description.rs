@@ -1,0 +1,43 @@
+use super::Invalid;
+
+/// Free text about an item: 1 to 500 characters (characters, not bytes).
+/// "No description" is `Option::None`, never an empty string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 500;
+
+    /// An empty input means "no description".
+    pub fn parse(input: &str) -> Result<Option<Self>, Invalid> {
+        match input.chars().count() {
+            0 => Ok(None),
+            n if n > Self::MAX_CHARS => Err(Invalid::new(format!(
+                "must be at most {} characters",
+                Self::MAX_CHARS
+            ))),
+            _ => Ok(Some(Self(input.to_owned()))),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        let accented = "é".repeat(Description::MAX_CHARS);
+        assert!(Description::parse(&accented).unwrap().is_some());
+        assert!(Description::parse(&format!("{accented}é")).is_err());
+    }
+
+    #[test]
+    fn empty_means_none() {
+        assert_eq!(Description::parse("").unwrap(), None);
+    }
+}

@@ -1,0 +1,35 @@
+//! The inventory's vocabulary: values that cannot be invalid once parsed, the
+//! two resource kinds, and the records, queries and pages built from them.
+
+mod country;
+mod description;
+mod identifier;
+mod ids;
+mod item;
+mod kind;
+mod listing;
+mod paging;
+mod status;
+mod time;
+
+pub use country::CountryCode;
+pub use description::Description;
+pub use identifier::{Identifier, PhoneNumber, SenderName};
+pub use ids::{ItemId, OrganizationId, UserId};
+pub use item::{Item, NewItem, Patch};
+pub use kind::{Did, ResourceKind, SenderId};
+pub use listing::{ListQuery, MAX_FILTER_VALUES, Scope, SearchText, Sort, SortField, SortOrder};
+pub use paging::{Page, PageMeta, PageRequest};
+pub use status::Status;
+pub use time::Timestamp;
+
+/// Why a value was refused: the rule it breaks, in words a caller can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub(crate) fn new(rule: impl Into<String>) -> Self {
+        Self(rule.into())
+    }
+}

@@ -1,0 +1,153 @@
+//! The one error type of the service, and its one mapping to `tonic::Status`.
+//!
+//! Every status carries a `google.rpc.ErrorInfo` (domain `numbering`, an
+//! UPPER_SNAKE reason clients can branch on); invalid input also carries a
+//! `google.rpc.BadRequest` naming the field. Internal causes are logged here,
+//! never sent.
+
+use crate::domain::Invalid;
+use sea_orm::DbErr;
+use std::collections::HashMap;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `ErrorInfo` domain of every error this service returns.
+pub const ERROR_DOMAIN: &str = "numbering";
+
+/// Stable `ErrorInfo` reasons that are not tied to one resource kind.
+pub mod reason {
+    pub const INVALID_FIELD: &str = "INVALID_FIELD";
+    pub const ALREADY_ASSIGNED: &str = "ALREADY_ASSIGNED";
+    pub const MISSING_IDENTITY: &str = "MISSING_IDENTITY";
+    pub const INVALID_IDENTITY: &str = "INVALID_IDENTITY";
+    pub const ROLE_FORBIDDEN: &str = "ROLE_FORBIDDEN";
+    pub const ORGANIZATION_FORBIDDEN: &str = "ORGANIZATION_FORBIDDEN";
+    pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
+    pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {rule}")]
+    InvalidField { field: String, rule: Invalid },
+    #[error("{message}")]
+    NotFound {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    AlreadyExists {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    Unauthenticated {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    PermissionDenied {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("the deadline passed before the call completed")]
+    DeadlineExceeded,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, rule: Invalid) -> Self {
+        Error::InvalidField {
+            field: field.into(),
+            rule,
+        }
+    }
+
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(cause.into())
+    }
+
+    fn code_and_reason(&self) -> (Code, &'static str) {
+        match self {
+            Error::InvalidField { .. } => (Code::InvalidArgument, reason::INVALID_FIELD),
+            Error::NotFound { reason, .. } => (Code::NotFound, reason),
+            Error::AlreadyExists { reason, .. } => (Code::AlreadyExists, reason),
+            Error::FailedPrecondition { reason, .. } => (Code::FailedPrecondition, reason),
+            Error::Unauthenticated { reason, .. } => (Code::Unauthenticated, reason),
+            Error::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason),
+            Error::DeadlineExceeded => (Code::DeadlineExceeded, reason::DEADLINE_EXCEEDED),
+            Error::Unavailable(_) => (Code::Unavailable, reason::DATABASE_UNAVAILABLE),
+            Error::Internal(_) => (Code::Internal, reason::INTERNAL),
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        let (code, reason) = error.code_and_reason();
+        let mut metadata = HashMap::new();
+        let mut details = ErrorDetails::new();
+        match &error {
+            Error::InvalidField { field, rule } => {
+                metadata.insert("field".to_owned(), field.clone());
+                details.add_bad_request_violation(field.clone(), rule.to_string());
+            }
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+            }
+            Error::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+            }
+            _ => {}
+        }
+        details.set_error_info(reason, ERROR_DOMAIN, metadata);
+        Status::with_error_details(code, error.to_string(), details)
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(error: DbErr) -> Self {
+        match error {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Error::Unavailable(error),
+            other => Error::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_input_names_the_field_in_the_details() {
+        let status = Status::from(Error::invalid("country", Invalid::new("bad")));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(status.message(), "country: bad");
+        let details = status.get_error_details();
+        let violation = &details.bad_request().unwrap().field_violations[0];
+        assert_eq!(violation.field, "country");
+        let info = details.error_info().unwrap();
+        assert_eq!(
+            (info.reason.as_str(), info.domain.as_str()),
+            (reason::INVALID_FIELD, ERROR_DOMAIN)
+        );
+    }
+
+    #[test]
+    fn internal_causes_are_not_sent() {
+        let status = Status::from(Error::internal("password=hunter2 in the DSN"));
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+    }
+}

@@ -1,0 +1,229 @@
+//! The RPCs of both services, written once. Each reads the caller, converts
+//! the request, runs the inventory operation and converts the result; the
+//! per-kind adapters only name the messages.
+
+use super::convert::WireItem;
+use super::deadline::deadline;
+use crate::auth::{Caller, Writer};
+use crate::domain::{Item, ItemId, NewItem};
+use crate::error::{Error, Result};
+use crate::inventory::{
+    Assignment, AvailableLookup, AvailableRequest, Inventory, ListRequest, Update,
+};
+use crate::proto::v1 as pb;
+use crate::store::{PageReceiver, Store, StoredKind};
+use futures::{Stream, StreamExt};
+use std::pin::Pin;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+pub type RpcResult<T> = std::result::Result<Response<T>, Status>;
+
+/// A server stream of list pages.
+pub type PageStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send>>;
+
+/// How a resource kind looks on the wire.
+pub trait Wire: StoredKind {
+    /// `Did`, `SenderId`.
+    type Message: From<WireItem> + Send + 'static;
+    /// `AvailableDid`, `AvailableSenderId`.
+    type Available: From<WireItem> + Send + 'static;
+}
+
+pub struct Handlers<K> {
+    inventory: Inventory<K>,
+}
+
+impl<K: Wire> Handlers<K> {
+    pub fn new(store: Store) -> Self {
+        Self {
+            inventory: Inventory::new(store),
+        }
+    }
+
+    pub async fn create<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(K::Message) -> Resp,
+    ) -> RpcResult<Resp>
+    where
+        Req: TryInto<NewItem<K>, Error = Error>,
+    {
+        let (caller, writer, new) = write_command(request)?;
+        let item = self.inventory.create(writer, new).await?;
+        Ok(reply(&caller, item, respond))
+    }
+
+    pub async fn get<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(K::Message) -> Resp,
+    ) -> RpcResult<Resp>
+    where
+        Req: TryInto<ItemId, Error = Error>,
+    {
+        let caller = caller_of(&request)?;
+        let item = self
+            .inventory
+            .get(&caller, request.into_inner().try_into()?)
+            .await?;
+        Ok(reply(&caller, item, respond))
+    }
+
+    pub async fn update<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(K::Message) -> Resp,
+    ) -> RpcResult<Resp>
+    where
+        Req: TryInto<Update<K>, Error = Error>,
+    {
+        let (caller, writer, update) = write_command(request)?;
+        let item = self.inventory.update(writer, update).await?;
+        Ok(reply(&caller, item, respond))
+    }
+
+    pub async fn delete<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(K::Message) -> Resp,
+    ) -> RpcResult<Resp>
+    where
+        Req: TryInto<ItemId, Error = Error>,
+    {
+        let (caller, writer, id) = write_command(request)?;
+        let item = self.inventory.delete(writer, id).await?;
+        Ok(reply(&caller, item, respond))
+    }
+
+    pub async fn assign<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(K::Message) -> Resp,
+    ) -> RpcResult<Resp>
+    where
+        Req: TryInto<Assignment, Error = Error>,
+    {
+        let (caller, writer, assignment) = write_command(request)?;
+        let item = self.inventory.assign(writer, assignment).await?;
+        Ok(reply(&caller, item, respond))
+    }
+
+    pub async fn unassign<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(K::Message) -> Resp,
+    ) -> RpcResult<Resp>
+    where
+        Req: TryInto<ItemId, Error = Error>,
+    {
+        let (caller, writer, id) = write_command(request)?;
+        let item = self.inventory.unassign(writer, id).await?;
+        Ok(reply(&caller, item, respond))
+    }
+
+    pub async fn list<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(Vec<K::Message>, pb::PaginationMeta) -> Resp,
+    ) -> RpcResult<PageStream<Resp>>
+    where
+        Req: TryInto<ListRequest<K>, Error = Error>,
+        Resp: Send + 'static,
+    {
+        let caller = caller_of(&request)?;
+        let until = deadline(request.metadata());
+        let pages = self
+            .inventory
+            .list(&caller, request.into_inner().try_into()?, until)?;
+        let staff = caller.is_staff();
+        Ok(stream_pages(
+            pages,
+            move |item| WireItem::new(item, staff).into(),
+            respond,
+        ))
+    }
+
+    pub async fn list_available<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(Vec<K::Available>, pb::PaginationMeta) -> Resp,
+    ) -> RpcResult<PageStream<Resp>>
+    where
+        Req: TryInto<AvailableRequest, Error = Error>,
+        Resp: Send + 'static,
+    {
+        let caller = caller_of(&request)?;
+        let until = deadline(request.metadata());
+        let pages =
+            self.inventory
+                .list_available(&caller, request.into_inner().try_into()?, until)?;
+        Ok(stream_pages(
+            pages,
+            |item| WireItem::new(item, false).into(),
+            respond,
+        ))
+    }
+
+    pub async fn get_available<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        respond: fn(K::Available) -> Resp,
+    ) -> RpcResult<Resp>
+    where
+        Req: TryInto<AvailableLookup, Error = Error>,
+    {
+        let caller = caller_of(&request)?;
+        let item = self
+            .inventory
+            .get_available(&caller, request.into_inner().try_into()?)
+            .await?;
+        Ok(Response::new(respond(WireItem::new(item, false).into())))
+    }
+}
+
+/// The caller put in the request by the authentication interceptor.
+fn caller_of<T>(request: &Request<T>) -> Result<Caller> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| {
+            Error::internal("no caller in the request: is the auth interceptor installed?")
+        })
+}
+
+/// Checks the caller may write before looking at the request, so that a
+/// caller without the right learns nothing from validation errors.
+fn write_command<Req, Command>(request: Request<Req>) -> Result<(Caller, Writer, Command)>
+where
+    Req: TryInto<Command, Error = Error>,
+{
+    let caller = caller_of(&request)?;
+    let writer = caller.authorize_write()?;
+    let command = request.into_inner().try_into()?;
+    Ok((caller, writer, command))
+}
+
+fn reply<K: Wire, Resp>(
+    caller: &Caller,
+    item: Item<K>,
+    respond: fn(K::Message) -> Resp,
+) -> Response<Resp> {
+    Response::new(respond(WireItem::new(item, caller.is_staff()).into()))
+}
+
+fn stream_pages<K: StoredKind, T: Send + 'static, Resp: Send + 'static>(
+    pages: PageReceiver<K>,
+    to_wire: impl Fn(Item<K>) -> T + Send + 'static,
+    respond: fn(Vec<T>, pb::PaginationMeta) -> Resp,
+) -> Response<PageStream<Resp>> {
+    let stream = ReceiverStream::new(pages).map(move |page| {
+        let page = page?;
+        Ok(respond(
+            page.items.into_iter().map(&to_wire).collect(),
+            page.meta.into(),
+        ))
+    });
+    Response::new(Box::pin(stream))
+}

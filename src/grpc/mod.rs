@@ -1,0 +1,11 @@
+//! The gRPC edge: per-kind adapters over shared handlers and conversions.
+
+mod convert;
+mod deadline;
+mod did;
+mod handler;
+mod sender_id;
+
+pub use did::DidApi;
+pub use handler::Handlers;
+pub use sender_id::SenderIdApi;

@@ -1,0 +1,180 @@
+//! The inventory's operations, written once for both resource kinds: each
+//! applies the caller's rights, then the resource rules, through the store.
+
+use crate::auth::{Caller, Writer};
+use crate::domain::{
+    CountryCode, Item, ItemId, ListQuery, NewItem, OrganizationId, PageRequest, Patch, Scope,
+    SearchText, Sort, SortField, SortOrder, Status, Timestamp,
+};
+use crate::error::Result;
+use crate::store::{PageReceiver, Repository, Store, StoredKind};
+use tokio::time::Instant;
+
+/// `Update…`: which item, and what changes.
+#[derive(Debug)]
+pub struct Update<K: StoredKind> {
+    pub id: ItemId,
+    pub patch: Patch<K>,
+}
+
+/// `Assign…`: which item, to whom.
+#[derive(Debug, Clone, Copy)]
+pub struct Assignment {
+    pub id: ItemId,
+    pub organization_id: OrganizationId,
+}
+
+/// `List…` as the client asked, before the caller's rights apply.
+#[derive(Debug)]
+pub struct ListRequest<K: StoredKind> {
+    pub status: Option<Status>,
+    pub shared: Option<bool>,
+    pub organization_id: Option<OrganizationId>,
+    pub countries: Vec<CountryCode>,
+    pub values: Vec<K::Value>,
+    pub search: Option<SearchText>,
+    pub show_deleted: bool,
+    pub sort: Sort,
+    pub paging: PageRequest,
+    pub all_pages: bool,
+}
+
+/// `ListAvailable…` as the client asked.
+#[derive(Debug, Clone)]
+pub struct AvailableRequest {
+    pub organization_id: Option<OrganizationId>,
+    pub search: Option<SearchText>,
+    pub order: SortOrder,
+    pub paging: PageRequest,
+    pub all_pages: bool,
+}
+
+/// `GetAvailable…`: which item, for which organization.
+#[derive(Debug, Clone, Copy)]
+pub struct AvailableLookup {
+    pub id: ItemId,
+    pub organization_id: Option<OrganizationId>,
+}
+
+pub struct Inventory<K> {
+    repository: Repository<K>,
+}
+
+impl<K: StoredKind> Inventory<K> {
+    pub fn new(store: Store) -> Self {
+        Self {
+            repository: Repository::new(store),
+        }
+    }
+
+    pub async fn create(&self, writer: Writer, new: NewItem<K>) -> Result<Item<K>> {
+        let item = Item::create(new, writer.user_id(), Timestamp::now());
+        self.repository.insert(&item).await?;
+        Ok(item)
+    }
+
+    /// An item the caller may see; any other is NOT_FOUND, so that a
+    /// reseller cannot tell another tenant's item from a missing one.
+    pub async fn get(&self, caller: &Caller, id: ItemId) -> Result<Item<K>> {
+        self.repository
+            .find(id)
+            .await?
+            .filter(|item| caller.may_read(item))
+            .ok_or_else(crate::store::not_found::<K>)
+    }
+
+    pub async fn update(&self, writer: Writer, update: Update<K>) -> Result<Item<K>> {
+        let Update { id, patch } = update;
+        self.repository
+            .update(id, patch, writer.user_id(), Timestamp::now())
+            .await
+    }
+
+    pub async fn delete(&self, writer: Writer, id: ItemId) -> Result<Item<K>> {
+        self.repository
+            .delete(id, writer.user_id(), Timestamp::now())
+            .await
+    }
+
+    pub async fn assign(&self, writer: Writer, assignment: Assignment) -> Result<Item<K>> {
+        let Assignment {
+            id,
+            organization_id,
+        } = assignment;
+        self.repository
+            .assign(id, organization_id, writer.user_id(), Timestamp::now())
+            .await
+    }
+
+    pub async fn unassign(&self, writer: Writer, id: ItemId) -> Result<Item<K>> {
+        self.repository
+            .unassign(id, writer.user_id(), Timestamp::now())
+            .await
+    }
+
+    pub fn list(
+        &self,
+        caller: &Caller,
+        request: ListRequest<K>,
+        deadline: Option<Instant>,
+    ) -> Result<PageReceiver<K>> {
+        if request.show_deleted {
+            caller.authorize_show_deleted()?;
+        }
+        let query = ListQuery {
+            scope: caller.read_scope(),
+            include_deleted: request.show_deleted,
+            status: request.status,
+            shared: request.shared,
+            organization_id: caller.authorize_organization(request.organization_id)?,
+            countries: request.countries,
+            values: request.values,
+            search: request.search,
+            search_description: true,
+            sort: request.sort,
+            paging: request.paging,
+            all_pages: request.all_pages,
+        };
+        Ok(self.repository.list(query, deadline))
+    }
+
+    /// Active, live items that are shared or held by the organization.
+    pub fn list_available(
+        &self,
+        caller: &Caller,
+        request: AvailableRequest,
+        deadline: Option<Instant>,
+    ) -> Result<PageReceiver<K>> {
+        let query = ListQuery {
+            scope: Scope::SharedOr(caller.availability_for(request.organization_id)?),
+            include_deleted: false,
+            status: Some(Status::Active),
+            shared: None,
+            organization_id: None,
+            countries: Vec::new(),
+            values: Vec::new(),
+            search: request.search,
+            search_description: false,
+            sort: Sort {
+                field: SortField::Value,
+                order: request.order,
+            },
+            paging: request.paging,
+            all_pages: request.all_pages,
+        };
+        Ok(self.repository.list(query, deadline))
+    }
+
+    pub async fn get_available(&self, caller: &Caller, lookup: AvailableLookup) -> Result<Item<K>> {
+        let scope = Scope::SharedOr(caller.availability_for(lookup.organization_id)?);
+        self.repository
+            .find(lookup.id)
+            .await?
+            .filter(|item| {
+                !item.is_deleted()
+                    && item.status == Status::Active
+                    && scope.admits(item.organization_id)
+            })
+            .ok_or_else(crate::store::not_found::<K>)
+    }
+}

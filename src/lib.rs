@@ -1,0 +1,12 @@
+//! numbering: the inventory of DIDs and SMS Sender IDs, served over gRPC.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod inventory;
+pub mod proto;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

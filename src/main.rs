@@ -1,0 +1,36 @@
+use clap::Parser;
+use numbering::config::{Command, Settings};
+use numbering::startup::{Application, StartupError};
+use numbering::store::Store;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let settings = Settings::parse();
+    numbering::telemetry::init();
+    match run(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "numbering failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: Settings) -> Result<(), StartupError> {
+    match settings.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            Application::build(&settings)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Command::Migrate => {
+            let store = Store::connect(&settings.database_url).await?;
+            store.migrate().await?;
+            store.close().await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+    }
+}

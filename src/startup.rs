@@ -1,0 +1,187 @@
+//! The application: database, migrations, the gRPC server with health and
+//! reflection, and a graceful shutdown.
+
+use crate::auth::TrustedHeaders;
+use crate::config::{AuthMode, Settings};
+use crate::grpc::{DidApi, Handlers, SenderIdApi};
+use crate::proto::v1::did_service_server::DidServiceServer;
+use crate::proto::v1::sender_id_service_server::SenderIdServiceServer;
+use crate::store::Store;
+use crate::telemetry::RpcSpanLayer;
+use sea_orm::DbErr;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// Health name that reports only that the process answers (liveness).
+pub const LIVENESS: &str = "liveness";
+/// Service names reported by health besides `""`.
+pub const SERVICES: [&str; 2] = ["numbering.v1.DidService", "numbering.v1.SenderIdService"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    store: Store,
+    auth: AuthMode,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the port.
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let store = Store::connect(&settings.database_url).await?;
+        store.migrate().await?;
+        let listener = TcpListener::bind(settings.listen).await?;
+        Ok(Self {
+            listener,
+            store,
+            auth: settings.auth,
+            shutdown_grace: settings.shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes: then reports NOT_SERVING, stops
+    /// accepting, lets in-flight calls finish for the grace period, cuts off
+    /// what is still open, and closes the pool.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send,
+    ) -> Result<(), StartupError> {
+        let Self {
+            listener,
+            store,
+            auth,
+            shutdown_grace,
+        } = self;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        set_health(&health, ServingStatus::Serving).await;
+        health
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
+
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
+
+        let authenticate = match auth {
+            AuthMode::TrustedHeaders => {
+                tracing::warn!(
+                    "--auth trusted-headers: every caller is whoever its x-user-id, x-role and \
+                     x-organization-id metadata say; run this only behind a gateway that sets them"
+                );
+                TrustedHeaders
+            }
+        };
+        let dids = DidApi::new(Handlers::new(store.clone()));
+        let sender_ids = SenderIdApi::new(Handlers::new(store.clone()));
+
+        let address = listener.local_addr()?;
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = {
+            let health = health.clone();
+            async move {
+                stop.await;
+                tracing::info!(grace = ?shutdown_grace, "shutting down: finishing in-flight calls");
+                set_health(&health, ServingStatus::NotServing).await;
+                let _ = stopping.send(());
+            }
+        };
+        let server = Server::builder()
+            .layer(RpcSpanLayer)
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(DidServiceServer::with_interceptor(dids, authenticate))
+            .add_service(SenderIdServiceServer::with_interceptor(
+                sender_ids,
+                authenticate,
+            ))
+            .serve_with_incoming_shutdown(incoming, shutdown);
+
+        tracing::info!(%address, backend = ?store.backend(), "numbering is serving");
+        // tonic waits for open streams forever once stopping; the grace
+        // period bounds that wait.
+        let grace_over = async {
+            if stopped.await.is_ok() {
+                tokio::time::sleep(shutdown_grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = server => served?,
+            () = grace_over => tracing::warn!("grace period over: closing the calls still open"),
+        }
+        store.close().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Reflection over the numbering and health protos (grpcurl before 1.8.8
+/// speaks only v1alpha, newer clients v1).
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    for service in SERVICES {
+        health.set_service_status(service, status).await;
+    }
+}
+
+/// Completes on SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,214 @@
+//! Lists: filters, ordering, keyset paging, and the page stream.
+//!
+//! A list runs in one read-only snapshot transaction: the count and every
+//! page see the same data. The first page is found by OFFSET (a client may
+//! ask for any page); each following page starts after the last row sent
+//! (keyset), so streaming the whole inventory never re-reads skipped rows.
+//! Pages go through a channel of one, so at most two pages are in memory, and
+//! the producer stops (rolling the snapshot back) when the client goes away
+//! or its deadline passes.
+
+use super::entity::{Field, StoredKind};
+use super::repository::{Repository, column};
+use super::row::Row;
+use crate::domain::{Identifier, Item, ListQuery, Page, PageMeta, Scope, SortField, SortOrder};
+use crate::error::{Error, Result};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    Value,
+};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+/// The character that escapes `%`, `_` and itself in LIKE patterns. Not the
+/// backslash: PostgreSQL and MariaDB disagree on backslashes in literals.
+const LIKE_ESCAPE: char = '!';
+
+pub type PageReceiver<K> = mpsc::Receiver<Result<Page<Item<K>>>>;
+
+impl<K: StoredKind> Repository<K> {
+    /// Streams the pages of `query` into the returned channel.
+    pub fn list(&self, query: ListQuery<K>, deadline: Option<Instant>) -> PageReceiver<K> {
+        let (sender, receiver) = mpsc::channel(1);
+        let repository = self.clone();
+        let task = async move {
+            let outcome = tokio::select! {
+                // Dropping the work future rolls the snapshot back.
+                () = sender.closed() => return,
+                () = sleep_until(deadline) => Err(Error::DeadlineExceeded),
+                outcome = repository.produce(&query, &sender) => outcome,
+            };
+            if let Err(error) = outcome {
+                let _ = sender.send(Err(error)).await;
+            }
+        };
+        tokio::spawn(task.in_current_span());
+        receiver
+    }
+
+    async fn produce(
+        &self,
+        query: &ListQuery<K>,
+        sender: &mpsc::Sender<Result<Page<Item<K>>>>,
+    ) -> Result<()> {
+        let txn = self.store().begin_snapshot().await?;
+        let total = select::<K>(query).count(&txn).await?;
+        let mut request = query.paging;
+        let mut rows = ordered::<K>(query)
+            .offset(request.offset())
+            .limit(u64::from(request.limit()))
+            .all(&txn)
+            .await?;
+        loop {
+            let meta = PageMeta::new(request, total);
+            let last: Option<Row> = rows.last().cloned().map(Into::into);
+            let items = rows
+                .into_iter()
+                .map(|model| model.into().into_item())
+                .collect::<Result<Vec<_>>>()?;
+            if sender.send(Ok(Page { items, meta })).await.is_err() {
+                break;
+            }
+            let Some(last) = last.filter(|_| query.all_pages && meta.has_next_page) else {
+                break;
+            };
+            request = request.next();
+            rows = ordered::<K>(query)
+                .filter(after::<K>(query, &last))
+                .limit(u64::from(request.limit()))
+                .all(&txn)
+                .await?;
+        }
+        txn.rollback().await?;
+        Ok(())
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The rows of `query`, unordered (for counting).
+fn select<K: StoredKind>(query: &ListQuery<K>) -> Select<K::Entity> {
+    K::Entity::find().filter(condition::<K>(query))
+}
+
+fn ordered<K: StoredKind>(query: &ListQuery<K>) -> Select<K::Entity> {
+    let order = match query.sort.order {
+        SortOrder::Asc => Order::Asc,
+        SortOrder::Desc => Order::Desc,
+    };
+    select::<K>(query)
+        .order_by(sort_column::<K>(query.sort.field), order.clone())
+        .order_by(column::<K>(Field::Id), order)
+}
+
+fn sort_column<K: StoredKind>(field: SortField) -> <K::Entity as EntityTrait>::Column {
+    column::<K>(match field {
+        SortField::Value => Field::Value,
+        SortField::Country => Field::Country,
+        SortField::Status => Field::Status,
+        SortField::CreatedAt => Field::CreatedAt,
+    })
+}
+
+/// Rows that come after `last` in the list's order: the keyset condition.
+fn after<K: StoredKind>(query: &ListQuery<K>, last: &Row) -> Condition {
+    let key: Value = match query.sort.field {
+        SortField::Value => last.value.clone().into(),
+        SortField::Country => last.country.clone().into(),
+        SortField::Status => last.status.clone().into(),
+        SortField::CreatedAt => last.created_at.into(),
+    };
+    let sorted = sort_column::<K>(query.sort.field);
+    let id = column::<K>(Field::Id);
+    let (beyond_key, beyond_id) = match query.sort.order {
+        SortOrder::Asc => (sorted.gt(key.clone()), id.gt(last.id)),
+        SortOrder::Desc => (sorted.lt(key.clone()), id.lt(last.id)),
+    };
+    Condition::any()
+        .add(beyond_key)
+        .add(Condition::all().add(sorted.eq(key)).add(beyond_id))
+}
+
+fn condition<K: StoredKind>(query: &ListQuery<K>) -> Condition {
+    let col = column::<K>;
+    let organization = col(Field::OrganizationId);
+    let mut all = Condition::all();
+    if !query.include_deleted {
+        all = all.add(col(Field::DeletedAt).is_null());
+    }
+    match query.scope {
+        Scope::Everything => {}
+        Scope::SharedOr(None) => all = all.add(organization.is_null()),
+        Scope::SharedOr(Some(own)) => {
+            all = all.add(
+                Condition::any()
+                    .add(organization.is_null())
+                    .add(organization.eq(own.as_uuid())),
+            );
+        }
+    }
+    if let Some(status) = query.status {
+        all = all.add(col(Field::Status).eq(status.as_str()));
+    }
+    match query.shared {
+        Some(true) => all = all.add(organization.is_null()),
+        Some(false) => all = all.add(organization.is_not_null()),
+        None => {}
+    }
+    if let Some(named) = query.organization_id {
+        all = all.add(organization.eq(named.as_uuid()));
+    }
+    if !query.countries.is_empty() {
+        all = all.add(col(Field::Country).is_in(query.countries.iter().map(|c| c.as_str())));
+    }
+    if !query.values.is_empty() {
+        all = all.add(col(Field::ValueKey).is_in(query.values.iter().map(Identifier::key)));
+    }
+    if let Some(search) = &query.search {
+        let pattern = contains(search.as_str());
+        let mut any = Condition::any().add(lower(col(Field::Value)).like(pattern.clone()));
+        if query.search_description {
+            any = any.add(lower(col(Field::Description)).like(pattern));
+        }
+        all = all.add(any);
+    }
+    all
+}
+
+fn lower(column: impl ColumnTrait) -> Expr {
+    Func::lower(column.into_expr()).into()
+}
+
+/// A case-insensitive substring pattern in which `%`, `_` and `\` match
+/// themselves.
+fn contains(text: &str) -> LikeExpr {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
+            pattern.push(LIKE_ESCAPE);
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    LikeExpr::new(pattern).escape(LIKE_ESCAPE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_the_escape() {
+        let pattern: Expr = contains("50%_A!\\").into();
+        let rendered = format!("{pattern:?}");
+        assert!(rendered.contains(r"%50!%!_a!!\\%"), "{rendered}");
+    }
+}

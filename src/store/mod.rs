@@ -1,0 +1,94 @@
+//! Persistence: the connection pool, migrations, the entities and one
+//! repository serving both resource kinds.
+
+mod entity;
+mod listing;
+mod repository;
+mod row;
+
+pub use entity::StoredKind;
+pub use listing::PageReceiver;
+pub use repository::{Repository, not_found};
+
+use migrations::Migrator;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use std::time::Duration;
+
+/// A pool of connections to one database, of any supported engine.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url);
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            // WAL lets readers (and long `all_pages` snapshots) run beside a
+            // writer; the busy timeout queues writers instead of failing them.
+            .map_sqlx_sqlite_opts(|options| {
+                options
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+        Ok(Self {
+            db: Database::connect(options).await?,
+        })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.db, None).await
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.db.ping().await
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.db.close().await
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at once,
+    /// so that a read inside it is never upgraded (and refused) later.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let sqlite = self.backend() == DbBackend::Sqlite;
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+    }
+
+    /// A read-only transaction in which every read sees the same snapshot.
+    /// SQLite in WAL mode gives a deferred read transaction that already.
+    async fn begin_snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = match self.backend() {
+            DbBackend::Sqlite => TransactionOptions::default(),
+            _ => TransactionOptions {
+                isolation_level: Some(IsolationLevel::RepeatableRead),
+                access_mode: Some(AccessMode::ReadOnly),
+                ..TransactionOptions::default()
+            },
+        };
+        self.db.begin_with_options(options).await
+    }
+}
