@@ -204,6 +204,92 @@ fn contains(text: &str) -> LikeExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{
+        CountryCode, Did, Identifier, NewItem, PageRequest, PhoneNumber, Sort, Status, Timestamp,
+        UserId,
+    };
+    use crate::store::Store;
+    use std::time::Duration;
+
+    async fn store_with_dids(count: u32) -> (Store, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("numbering-unit-{}.db", uuid::Uuid::now_v7()));
+        let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let repository = Repository::<Did>::new(store.clone());
+        for n in 0..count {
+            let new = NewItem {
+                value: PhoneNumber::parse(&format!("1000{n}")).unwrap(),
+                country: CountryCode::parse("MA").unwrap(),
+                description: None,
+                status: Status::Active,
+            };
+            let item = Item::create(new, UserId::from(uuid::Uuid::nil()), Timestamp::now());
+            repository.insert(&item).await.unwrap();
+        }
+        (store, path)
+    }
+
+    fn every_page_one_by_one() -> ListQuery<Did> {
+        ListQuery {
+            scope: Scope::Everything,
+            include_deleted: false,
+            status: None,
+            shared: None,
+            organization_id: None,
+            countries: Vec::new(),
+            values: Vec::new(),
+            search: None,
+            search_description: true,
+            sort: Sort {
+                field: SortField::Value,
+                order: SortOrder::Asc,
+            },
+            paging: PageRequest::new(1, 1).unwrap(),
+            all_pages: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_reader_gets_deadline_exceeded_once_the_deadline_passes() {
+        let (store, path) = store_with_dids(5).await;
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let mut pages =
+            Repository::<Did>::new(store.clone()).list(every_page_one_by_one(), Some(deadline));
+
+        assert!(pages.recv().await.unwrap().is_ok());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let mut rest = Vec::new();
+        while let Some(page) = pages.recv().await {
+            rest.push(page);
+        }
+
+        assert!(rest.len() < 4, "every page arrived despite the deadline");
+        assert!(
+            matches!(rest.last(), Some(Err(Error::DeadlineExceeded))),
+            "{rest:?}"
+        );
+        store.close().await.unwrap();
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test]
+    async fn a_fast_reader_gets_every_page_before_the_deadline() {
+        let (store, path) = store_with_dids(5).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut pages =
+            Repository::<Did>::new(store.clone()).list(every_page_one_by_one(), Some(deadline));
+
+        let mut values = Vec::new();
+        while let Some(page) = pages.recv().await {
+            values.extend(page.unwrap().items.into_iter().map(|item| item.value.key()));
+        }
+
+        assert_eq!(values, ["10000", "10001", "10002", "10003", "10004"]);
+        store.close().await.unwrap();
+        std::fs::remove_file(path).ok();
+    }
 
     #[test]
     fn like_patterns_escape_wildcards_and_the_escape() {

@@ -1,0 +1,66 @@
+//! Caller identity from the trusted headers.
+
+use crate::assertions::expect_error;
+use crate::helpers::{TestApp, on_every_engine};
+use numbering::proto::v1 as pb;
+use numbering::proto::v1::did_service_client::DidServiceClient;
+use tonic::{Code, Request};
+
+fn get_with(metadata: &[(&'static str, &'static str)]) -> Request<pb::GetDidRequest> {
+    let mut request = Request::new(pb::GetDidRequest {
+        id: uuid::Uuid::now_v7().to_string(),
+    });
+    for (key, value) in metadata {
+        request.metadata_mut().insert(*key, value.parse().unwrap());
+    }
+    request
+}
+
+const USER: &str = "0195d7a0-0000-7000-8000-000000000001";
+
+async fn calls_without_a_valid_identity_are_unauthenticated_impl(app: &TestApp) {
+    let mut client = DidServiceClient::new(app.channel.clone());
+    let cases: &[(&[(&'static str, &'static str)], &str)] = &[
+        (&[], "MISSING_IDENTITY"),
+        (&[("x-role", "admin")], "MISSING_IDENTITY"),
+        (&[("x-user-id", USER)], "MISSING_IDENTITY"),
+        (
+            &[("x-user-id", "root"), ("x-role", "admin")],
+            "INVALID_IDENTITY",
+        ),
+        (
+            &[("x-user-id", USER), ("x-role", "superuser")],
+            "INVALID_IDENTITY",
+        ),
+        (
+            &[("x-user-id", USER), ("x-role", "reseller")],
+            "INVALID_IDENTITY",
+        ),
+        (
+            &[
+                ("x-user-id", USER),
+                ("x-role", "admin"),
+                ("x-organization-id", "acme"),
+            ],
+            "INVALID_IDENTITY",
+        ),
+    ];
+    for (metadata, reason) in cases {
+        let status = expect_error(
+            client.get_did(get_with(metadata)).await,
+            Code::Unauthenticated,
+            reason,
+        );
+        assert!(!status.message().is_empty());
+    }
+    // A valid identity gets through to the handler.
+    let known = client
+        .get_did(get_with(&[("x-user-id", USER), ("x-role", "accountant")]))
+        .await;
+    expect_error(known, Code::NotFound, "DID_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_identity_are_unauthenticated() {
+    on_every_engine(calls_without_a_valid_identity_are_unauthenticated_impl).await;
+}

@@ -1,0 +1,107 @@
+//! Health and reflection, on the same port, without identity.
+
+use crate::helpers::{TestApp, on_every_engine};
+use futures::StreamExt;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+async fn health_reports_serving_for_every_name_impl(app: &TestApp) {
+    let mut health = HealthClient::new(app.channel.clone());
+    for service in [
+        "",
+        "numbering.v1.DidService",
+        "numbering.v1.SenderIdService",
+        "liveness",
+    ] {
+        let response = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            response.into_inner().status(),
+            ServingStatus::Serving,
+            "{service:?}"
+        );
+    }
+    let unknown = health
+        .check(HealthCheckRequest {
+            service: "nope".into(),
+        })
+        .await;
+    assert_eq!(unknown.unwrap_err().code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn health_reports_serving_for_every_name() {
+    on_every_engine(health_reports_serving_for_every_name_impl).await;
+}
+
+#[tokio::test]
+async fn reflection_v1_and_v1alpha_list_both_services() {
+    let app = TestApp::spawn(crate::helpers::Engine::Sqlite).await;
+    let expected = [
+        "numbering.v1.DidService",
+        "numbering.v1.SenderIdService",
+        "grpc.health.v1.Health",
+    ];
+
+    {
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
+        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+        let mut client = ServerReflectionClient::new(app.channel.clone());
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = client
+            .server_reflection_info(futures::stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) =
+            responses.next().await.unwrap().unwrap().message_response
+        else {
+            panic!("v1 did not list services");
+        };
+        let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+        for service in expected {
+            assert!(
+                names.iter().any(|n| n == service),
+                "v1 misses {service}: {names:?}"
+            );
+        }
+    }
+    {
+        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+        use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+        let mut client = ServerReflectionClient::new(app.channel.clone());
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = client
+            .server_reflection_info(futures::stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) =
+            responses.next().await.unwrap().unwrap().message_response
+        else {
+            panic!("v1alpha did not list services");
+        };
+        let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+        for service in expected {
+            assert!(
+                names.iter().any(|n| n == service),
+                "v1alpha misses {service}: {names:?}"
+            );
+        }
+    }
+    app.stop().await;
+}

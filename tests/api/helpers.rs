@@ -1,0 +1,286 @@
+//! The harness: a fresh database per test on every configured engine, the
+//! real server on an ephemeral port, and callers with real metadata.
+//!
+//! SQLite always runs. `TEST_POSTGRES_URL` and `TEST_MYSQL_URL` (server URLs
+//! without a database name) add PostgreSQL and MariaDB; a configured server
+//! that cannot be reached fails the test, it is never skipped.
+
+use numbering::config::{AuthMode, Settings};
+use numbering::startup::Application;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tonic::Request;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Engine {
+    /// SQLite, plus every engine whose URL is set.
+    pub fn configured() -> Vec<Engine> {
+        let mut engines = vec![Engine::Sqlite];
+        if server_url(Engine::Postgres).is_some() {
+            engines.push(Engine::Postgres);
+        }
+        if server_url(Engine::MySql).is_some() {
+            engines.push(Engine::MySql);
+        }
+        engines
+    }
+}
+
+fn server_url(engine: Engine) -> Option<String> {
+    let variable = match engine {
+        Engine::Sqlite => return None,
+        Engine::Postgres => "TEST_POSTGRES_URL",
+        Engine::MySql => "TEST_MYSQL_URL",
+    };
+    std::env::var(variable)
+        .ok()
+        .filter(|url| !url.is_empty())
+        .map(|url| url.trim_end_matches('/').to_owned())
+}
+
+/// A database made for one test and dropped after it, even if it panics.
+pub struct TestDatabase {
+    engine: Engine,
+    name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create(engine: Engine) -> Self {
+        let name = format!("numbering_test_{}", Uuid::now_v7().simple());
+        let url = match engine {
+            Engine::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                format!("sqlite://{}?mode=rwc", path.display())
+            }
+            Engine::Postgres | Engine::MySql => {
+                let server = server_url(engine).expect("configured");
+                let admin = Database::connect(&server).await.unwrap_or_else(|e| {
+                    panic!("{engine:?} at {server} is configured but unreachable: {e}")
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create {name} on {engine:?}: {e}"));
+                admin.close().await.ok();
+                format!("{server}/{name}")
+            }
+        };
+        Self { engine, name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self.engine {
+            Engine::Sqlite => {
+                let base = std::env::temp_dir().join(format!("{}.db", self.name));
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", base.display()));
+                }
+            }
+            Engine::Postgres | Engine::MySql => {
+                let server = server_url(self.engine).expect("configured");
+                let drop = match self.engine {
+                    Engine::Postgres => {
+                        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
+                    }
+                    _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+                };
+                // Drop runs outside any runtime that could be blocked on.
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(&server).await {
+                            let _ = admin.execute_unprepared(&drop).await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join()
+                .ok();
+            }
+        }
+    }
+}
+
+/// The server under test.
+pub struct TestApp {
+    pub engine: Engine,
+    pub channel: Channel,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> Self {
+        let database = TestDatabase::create(engine).await;
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: database.url.clone(),
+            auth: AuthMode::TrustedHeaders,
+            shutdown_grace: Duration::from_secs(5),
+            command: None,
+        };
+        let app = Application::build(&settings)
+            .await
+            .expect("the application starts");
+        let address = app.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the server runs");
+        });
+        let channel = Channel::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("the server accepts connections");
+        Self {
+            engine,
+            channel,
+            stop: Some(stop),
+            server: Some(server),
+            database,
+        }
+    }
+
+    /// Waits until the test database has no open transaction left (on
+    /// PostgreSQL and MariaDB, which can tell; SQLite cannot), failing after
+    /// a few seconds.
+    pub async fn wait_for_no_open_transactions(&self) {
+        let query = match self.engine {
+            Engine::Sqlite => return,
+            Engine::Postgres => format!(
+                "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = '{}' AND xact_start IS NOT NULL AND pid <> pg_backend_pid()",
+                self.database.name
+            ),
+            Engine::MySql => format!(
+                "SELECT COUNT(*) AS n FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE p.db = '{}'",
+                self.database.name
+            ),
+        };
+        let admin = Database::connect(server_url(self.engine).unwrap())
+            .await
+            .unwrap();
+        for _ in 0..50 {
+            let row = admin
+                .query_one_raw(Statement::from_string(
+                    admin.get_database_backend(),
+                    query.clone(),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let open: i64 = row.try_get("", "n").unwrap();
+            if open == 0 {
+                admin.close().await.ok();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("a transaction is still open on {:?}", self.engine);
+    }
+
+    /// Stops the server and waits for it, so that the pool closes before the
+    /// database is dropped.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+/// Runs `test` once on every configured engine, each time against a new
+/// server and database; a failure names the engine.
+pub async fn on_every_engine(test: impl AsyncFn(&TestApp)) {
+    for engine in Engine::configured() {
+        let app = TestApp::spawn(engine).await;
+        let guard = NameOnFailure(engine);
+        test(&app).await;
+        drop(guard);
+        app.stop().await;
+    }
+}
+
+struct NameOnFailure(Engine);
+
+impl Drop for NameOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("^^^ failed on {:?}", self.0);
+        }
+    }
+}
+
+/// A caller, as the trusted headers name it.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user_id: Uuid,
+    pub role: &'static str,
+    pub organization_id: Option<Uuid>,
+}
+
+impl Identity {
+    pub fn admin() -> Self {
+        Self {
+            user_id: Uuid::now_v7(),
+            role: "admin",
+            organization_id: None,
+        }
+    }
+
+    pub fn accountant() -> Self {
+        Self {
+            user_id: Uuid::now_v7(),
+            role: "accountant",
+            organization_id: None,
+        }
+    }
+
+    pub fn reseller(organization_id: Uuid) -> Self {
+        Self {
+            user_id: Uuid::now_v7(),
+            role: "reseller",
+            organization_id: Some(organization_id),
+        }
+    }
+
+    pub fn request<T>(&self, message: T) -> Request<T> {
+        let mut request = Request::new(message);
+        let metadata = request.metadata_mut();
+        metadata.insert("x-user-id", self.user_id.to_string().parse().unwrap());
+        metadata.insert("x-role", self.role.parse().unwrap());
+        if let Some(organization) = self.organization_id {
+            metadata.insert(
+                "x-organization-id",
+                organization.to_string().parse().unwrap(),
+            );
+        }
+        request
+    }
+}
+
+/// A new organization id.
+pub fn organization() -> Uuid {
+    Uuid::now_v7()
+}
