@@ -143,12 +143,14 @@ impl Application {
     }
 }
 
-/// Reflection over the numbering and health protos (grpcurl before 1.8.8
-/// speaks only v1alpha, newer clients v1).
+/// Reflection over the numbering and health protos, and over the
+/// `google.rpc` error details so that grpcurl prints them decoded. (grpcurl
+/// before 1.8.8 speaks only v1alpha, newer clients v1.)
 fn reflection() -> tonic_reflection::server::Builder<'static> {
     tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

@@ -68,6 +68,8 @@ where
             code = Empty,
             latency_ms = Empty,
         );
+        // Probes and reflection are frequent and dull: log them at debug.
+        let routine = request.uri().path().starts_with("/grpc.");
         let started = Instant::now();
         let future = span.in_scope(|| self.inner.call(request));
         let body_span = span.clone();
@@ -83,6 +85,7 @@ where
                         span: body_span,
                         started,
                         code: early,
+                        routine,
                         done: false,
                     },
                 }))
@@ -105,6 +108,7 @@ struct CallLog {
     span: Span,
     started: Instant,
     code: Option<i32>,
+    routine: bool,
     done: bool,
 }
 
@@ -113,14 +117,20 @@ impl CallLog {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        let code = self
-            .code
-            .map(|c| tonic::Code::from_i32(c).description())
-            .unwrap_or(outcome);
-        self.span.record("code", code);
+        // Whole microseconds, shown as milliseconds.
+        let latency_ms = self.started.elapsed().as_micros() as f64 / 1000.0;
+        match self.code {
+            Some(code) => self
+                .span
+                .record("code", tracing::field::debug(tonic::Code::from_i32(code))),
+            None => self.span.record("code", outcome),
+        };
         self.span.record("latency_ms", latency_ms);
-        tracing::info!(parent: &self.span, "rpc finished");
+        if self.routine {
+            tracing::debug!(parent: &self.span, "rpc finished");
+        } else {
+            tracing::info!(parent: &self.span, "rpc finished");
+        }
     }
 }
 
