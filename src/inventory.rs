@@ -10,18 +10,20 @@ use crate::error::Result;
 use crate::store::{PageReceiver, Repository, Store, StoredKind};
 use tokio::time::Instant;
 
-/// `Update…`: which item, and what changes.
+/// A change to the inventory, as a validated request asks it.
 #[derive(Debug)]
-pub struct Update<K: StoredKind> {
-    pub id: ItemId,
-    pub patch: Patch<K>,
-}
-
-/// `Assign…`: which item, to whom.
-#[derive(Debug, Clone, Copy)]
-pub struct Assignment {
-    pub id: ItemId,
-    pub organization_id: OrganizationId,
+pub enum Write<K: StoredKind> {
+    Create(NewItem<K>),
+    Update {
+        id: ItemId,
+        patch: Patch<K>,
+    },
+    Delete(ItemId),
+    Assign {
+        id: ItemId,
+        organization_id: OrganizationId,
+    },
+    Unassign(ItemId),
 }
 
 /// `List…` as the client asked, before the caller's rights apply.
@@ -67,10 +69,24 @@ impl<K: StoredKind> Inventory<K> {
         }
     }
 
-    pub async fn create(&self, writer: Writer, new: NewItem<K>) -> Result<Item<K>> {
-        let item = Item::create(new, writer.user_id(), Timestamp::now());
-        self.repository.insert(&item).await?;
-        Ok(item)
+    /// Runs a change, recording `writer` in the audit fields.
+    pub async fn write(&self, writer: Writer, change: Write<K>) -> Result<Item<K>> {
+        let (by, at) = (writer.user_id(), Timestamp::now());
+        let repository = &self.repository;
+        match change {
+            Write::Create(new) => {
+                let item = Item::create(new, by, at);
+                repository.insert(&item).await?;
+                Ok(item)
+            }
+            Write::Update { id, patch } => repository.update(id, patch, by, at).await,
+            Write::Delete(id) => repository.delete(id, by, at).await,
+            Write::Assign {
+                id,
+                organization_id,
+            } => repository.assign(id, organization_id, by, at).await,
+            Write::Unassign(id) => repository.unassign(id, by, at).await,
+        }
     }
 
     /// An item the caller may see; any other is NOT_FOUND, so that a
@@ -81,35 +97,6 @@ impl<K: StoredKind> Inventory<K> {
             .await?
             .filter(|item| caller.may_read(item))
             .ok_or_else(crate::store::not_found::<K>)
-    }
-
-    pub async fn update(&self, writer: Writer, update: Update<K>) -> Result<Item<K>> {
-        let Update { id, patch } = update;
-        self.repository
-            .update(id, patch, writer.user_id(), Timestamp::now())
-            .await
-    }
-
-    pub async fn delete(&self, writer: Writer, id: ItemId) -> Result<Item<K>> {
-        self.repository
-            .delete(id, writer.user_id(), Timestamp::now())
-            .await
-    }
-
-    pub async fn assign(&self, writer: Writer, assignment: Assignment) -> Result<Item<K>> {
-        let Assignment {
-            id,
-            organization_id,
-        } = assignment;
-        self.repository
-            .assign(id, organization_id, writer.user_id(), Timestamp::now())
-            .await
-    }
-
-    pub async fn unassign(&self, writer: Writer, id: ItemId) -> Result<Item<K>> {
-        self.repository
-            .unassign(id, writer.user_id(), Timestamp::now())
-            .await
     }
 
     pub fn list(

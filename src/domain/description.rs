@@ -10,14 +10,7 @@ impl Description {
 
     /// An empty input means "no description".
     pub fn parse(input: &str) -> Result<Option<Self>, Invalid> {
-        match input.chars().count() {
-            0 => Ok(None),
-            n if n > Self::MAX_CHARS => Err(Invalid::new(format!(
-                "must be at most {} characters",
-                Self::MAX_CHARS
-            ))),
-            _ => Ok(Some(Self(input.to_owned()))),
-        }
+        Ok(super::optional_text(input, Self::MAX_CHARS)?.map(Self))
     }
 
     pub fn as_str(&self) -> &str {

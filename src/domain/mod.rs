@@ -33,3 +33,12 @@ impl Invalid {
         Self(rule.into())
     }
 }
+
+/// Free text of at most `max` characters (not bytes); empty means none.
+fn optional_text(input: &str, max: usize) -> Result<Option<String>, Invalid> {
+    match input.chars().count() {
+        0 => Ok(None),
+        n if n > max => Err(Invalid::new(format!("must be at most {max} characters"))),
+        _ => Ok(Some(input.to_owned())),
+    }
+}

@@ -8,7 +8,7 @@ use crate::domain::{
     SortOrder, Status, Timestamp,
 };
 use crate::error::{Error, Result};
-use crate::inventory::{Assignment, AvailableLookup, AvailableRequest, ListRequest};
+use crate::inventory::{AvailableLookup, AvailableRequest, ListRequest, Write};
 use crate::proto::v1 as pb;
 use crate::store::StoredKind;
 
@@ -83,13 +83,13 @@ fn each<T>(
         .collect()
 }
 
-pub fn new_item<K: ResourceKind>(
+pub fn create<K: StoredKind>(
     value: &str,
     country: &str,
     description: Option<&str>,
     initial_status: i32,
-) -> Result<NewItem<K>> {
-    Ok(NewItem {
+) -> Result<Write<K>> {
+    Ok(Write::Create(NewItem {
         value: field(K::VALUE_FIELD, K::Value::parse(value))?,
         country: field("country", CountryCode::parse(country))?,
         description: match description {
@@ -97,16 +97,18 @@ pub fn new_item<K: ResourceKind>(
             None => None,
         },
         status: status("status", initial_status)?.unwrap_or(Status::Active),
-    })
+    }))
 }
 
-pub fn patch<K: ResourceKind>(
+pub fn update<K: StoredKind>(
+    id: &str,
     value: Option<&str>,
     country: Option<&str>,
     description: Option<&str>,
     new_status: Option<i32>,
-) -> Result<Patch<K>> {
-    Ok(Patch {
+) -> Result<Write<K>> {
+    let id = item_id(id)?;
+    let patch = Patch {
         value: value
             .map(|v| field(K::VALUE_FIELD, K::Value::parse(v)))
             .transpose()?,
@@ -117,11 +119,12 @@ pub fn patch<K: ResourceKind>(
             .map(|d| field("description", Description::parse(d)))
             .transpose()?,
         status: new_status.map(|s| stated_status("status", s)).transpose()?,
-    })
+    };
+    Ok(Write::Update { id, patch })
 }
 
-pub fn assignment(id: &str, organization: &str) -> Result<Assignment> {
-    Ok(Assignment {
+pub fn assign<K: StoredKind>(id: &str, organization: &str) -> Result<Write<K>> {
+    Ok(Write::Assign {
         id: item_id(id)?,
         organization_id: organization_id(organization)?,
     })

@@ -4,12 +4,10 @@
 
 use super::convert::WireItem;
 use super::deadline::deadline;
-use crate::auth::{Caller, Writer};
-use crate::domain::{Item, ItemId, NewItem};
+use crate::auth::Caller;
+use crate::domain::{Item, ItemId};
 use crate::error::{Error, Result};
-use crate::inventory::{
-    Assignment, AvailableLookup, AvailableRequest, Inventory, ListRequest, Update,
-};
+use crate::inventory::{AvailableLookup, AvailableRequest, Inventory, ListRequest, Write};
 use crate::proto::v1 as pb;
 use crate::store::{PageReceiver, Store, StoredKind};
 use futures::{Stream, StreamExt};
@@ -41,16 +39,21 @@ impl<K: Wire> Handlers<K> {
         }
     }
 
-    pub async fn create<Req, Resp>(
+    /// Create, update, delete, assign, unassign. The caller's right to write
+    /// is checked before the request is looked at, so that a caller without
+    /// it learns nothing from validation errors.
+    pub async fn write<Req, Resp>(
         &self,
         request: Request<Req>,
         respond: fn(K::Message) -> Resp,
     ) -> RpcResult<Resp>
     where
-        Req: TryInto<NewItem<K>, Error = Error>,
+        Req: TryInto<Write<K>, Error = Error>,
     {
-        let (caller, writer, new) = write_command(request)?;
-        let item = self.inventory.create(writer, new).await?;
+        let caller = caller_of(&request)?;
+        let writer = caller.authorize_write()?;
+        let change = request.into_inner().try_into()?;
+        let item = self.inventory.write(writer, change).await?;
         Ok(reply(&caller, item, respond))
     }
 
@@ -67,58 +70,6 @@ impl<K: Wire> Handlers<K> {
             .inventory
             .get(&caller, request.into_inner().try_into()?)
             .await?;
-        Ok(reply(&caller, item, respond))
-    }
-
-    pub async fn update<Req, Resp>(
-        &self,
-        request: Request<Req>,
-        respond: fn(K::Message) -> Resp,
-    ) -> RpcResult<Resp>
-    where
-        Req: TryInto<Update<K>, Error = Error>,
-    {
-        let (caller, writer, update) = write_command(request)?;
-        let item = self.inventory.update(writer, update).await?;
-        Ok(reply(&caller, item, respond))
-    }
-
-    pub async fn delete<Req, Resp>(
-        &self,
-        request: Request<Req>,
-        respond: fn(K::Message) -> Resp,
-    ) -> RpcResult<Resp>
-    where
-        Req: TryInto<ItemId, Error = Error>,
-    {
-        let (caller, writer, id) = write_command(request)?;
-        let item = self.inventory.delete(writer, id).await?;
-        Ok(reply(&caller, item, respond))
-    }
-
-    pub async fn assign<Req, Resp>(
-        &self,
-        request: Request<Req>,
-        respond: fn(K::Message) -> Resp,
-    ) -> RpcResult<Resp>
-    where
-        Req: TryInto<Assignment, Error = Error>,
-    {
-        let (caller, writer, assignment) = write_command(request)?;
-        let item = self.inventory.assign(writer, assignment).await?;
-        Ok(reply(&caller, item, respond))
-    }
-
-    pub async fn unassign<Req, Resp>(
-        &self,
-        request: Request<Req>,
-        respond: fn(K::Message) -> Resp,
-    ) -> RpcResult<Resp>
-    where
-        Req: TryInto<ItemId, Error = Error>,
-    {
-        let (caller, writer, id) = write_command(request)?;
-        let item = self.inventory.unassign(writer, id).await?;
         Ok(reply(&caller, item, respond))
     }
 
@@ -191,18 +142,6 @@ fn caller_of<T>(request: &Request<T>) -> Result<Caller> {
         .ok_or_else(|| {
             Error::internal("no caller in the request: is the auth interceptor installed?")
         })
-}
-
-/// Checks the caller may write before looking at the request, so that a
-/// caller without the right learns nothing from validation errors.
-fn write_command<Req, Command>(request: Request<Req>) -> Result<(Caller, Writer, Command)>
-where
-    Req: TryInto<Command, Error = Error>,
-{
-    let caller = caller_of(&request)?;
-    let writer = caller.authorize_write()?;
-    let command = request.into_inner().try_into()?;
-    Ok((caller, writer, command))
 }
 
 fn reply<K: Wire, Resp>(

@@ -1,5 +1,6 @@
 //! The gRPC edge: per-kind adapters over shared handlers and conversions.
 
+mod adapter;
 mod convert;
 mod deadline;
 mod did;

@@ -38,68 +38,48 @@ async fn health_reports_serving_for_every_name() {
     on_every_engine(health_reports_serving_for_every_name_impl).await;
 }
 
+/// The services that reflection `version` (`v1`, `v1alpha`) lists.
+macro_rules! reflected_services {
+    ($channel:expr, $version:ident) => {{
+        use tonic_reflection::pb::$version::ServerReflectionRequest;
+        use tonic_reflection::pb::$version::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::$version::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::$version::server_reflection_response::MessageResponse;
+        let mut client = ServerReflectionClient::new($channel);
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = client
+            .server_reflection_info(futures::stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        match responses.next().await.unwrap().unwrap().message_response {
+            Some(MessageResponse::ListServicesResponse(list)) => {
+                list.service.into_iter().map(|s| s.name).collect::<Vec<_>>()
+            }
+            other => panic!("{} did not list services: {other:?}", stringify!($version)),
+        }
+    }};
+}
+
 #[tokio::test]
 async fn reflection_v1_and_v1alpha_list_both_services() {
     let app = TestApp::spawn(crate::helpers::Engine::Sqlite).await;
-    let expected = [
-        "numbering.v1.DidService",
-        "numbering.v1.SenderIdService",
-        "grpc.health.v1.Health",
-    ];
 
-    {
-        use tonic_reflection::pb::v1::ServerReflectionRequest;
-        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-        let mut client = ServerReflectionClient::new(app.channel.clone());
-        let request = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut responses = client
-            .server_reflection_info(futures::stream::iter([request]))
-            .await
-            .unwrap()
-            .into_inner();
-        let Some(MessageResponse::ListServicesResponse(list)) =
-            responses.next().await.unwrap().unwrap().message_response
-        else {
-            panic!("v1 did not list services");
-        };
-        let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
-        for service in expected {
+    let v1 = reflected_services!(app.channel.clone(), v1);
+    let v1alpha = reflected_services!(app.channel.clone(), v1alpha);
+
+    for names in [v1, v1alpha] {
+        for service in [
+            "numbering.v1.DidService",
+            "numbering.v1.SenderIdService",
+            "grpc.health.v1.Health",
+        ] {
             assert!(
                 names.iter().any(|n| n == service),
-                "v1 misses {service}: {names:?}"
-            );
-        }
-    }
-    {
-        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
-        use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
-        use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
-        use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
-        let mut client = ServerReflectionClient::new(app.channel.clone());
-        let request = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut responses = client
-            .server_reflection_info(futures::stream::iter([request]))
-            .await
-            .unwrap()
-            .into_inner();
-        let Some(MessageResponse::ListServicesResponse(list)) =
-            responses.next().await.unwrap().unwrap().message_response
-        else {
-            panic!("v1alpha did not list services");
-        };
-        let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
-        for service in expected {
-            assert!(
-                names.iter().any(|n| n == service),
-                "v1alpha misses {service}: {names:?}"
+                "{service} missing from {names:?}"
             );
         }
     }

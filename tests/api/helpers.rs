@@ -119,6 +119,7 @@ impl Drop for TestDatabase {
 /// The server under test.
 pub struct TestApp {
     pub engine: Engine,
+    pub address: std::net::SocketAddr,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -154,6 +155,7 @@ impl TestApp {
             .expect("the server accepts connections");
         Self {
             engine,
+            address,
             channel,
             stop: Some(stop),
             server: Some(server),
@@ -196,6 +198,13 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("a transaction is still open on {:?}", self.engine);
+    }
+
+    /// Sends the shutdown signal without waiting for the server to stop.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 
     /// Stops the server and waits for it, so that the pool closes before the

@@ -423,89 +423,89 @@ pub async fn filters_combine_and_repeated_filters_match_any_value<R: Resource>(a
 pub async fn list_refuses_bad_paging_and_filters_by_name<R: Resource>(app: &TestApp) {
     let api = R::new(app);
     let admin = Identity::admin();
-    let invalid = |params: ListParams, field: String| {
-        let (api, admin) = (api.clone(), admin.clone());
-        async move { expect_invalid(api.list(&admin, params).await, &field) }
-    };
+    let none = ListParams::default;
+    let cases = [
+        (
+            ListParams {
+                limit: 101,
+                ..none()
+            },
+            "limit".to_owned(),
+        ),
+        (
+            ListParams {
+                countries: vec!["MA".into(), "XX".into()],
+                ..none()
+            },
+            "countries[1]".into(),
+        ),
+        (
+            ListParams {
+                countries: vec!["MA".into(); 101],
+                ..none()
+            },
+            "countries".into(),
+        ),
+        (
+            ListParams {
+                values: vec![R::invalid_values()[1].clone()],
+                ..none()
+            },
+            format!("{}[0]", R::VALUES_FIELD),
+        ),
+        (
+            ListParams {
+                values: vec![R::value(1); 101],
+                ..none()
+            },
+            R::VALUES_FIELD.into(),
+        ),
+        (
+            ListParams {
+                organization_id: Some("acme".into()),
+                ..none()
+            },
+            "organization_id".into(),
+        ),
+        (
+            ListParams {
+                status: Some(0),
+                ..none()
+            },
+            "status".into(),
+        ),
+        (
+            ListParams {
+                sort_by: 9,
+                ..none()
+            },
+            "sort_by".into(),
+        ),
+        (
+            ListParams {
+                sort_order: 9,
+                ..none()
+            },
+            "sort_order".into(),
+        ),
+        (
+            ListParams {
+                search: "x".repeat(501),
+                ..none()
+            },
+            "search".into(),
+        ),
+    ];
+    for (params, field) in cases {
+        expect_invalid(api.list(&admin, params).await, &field);
+    }
 
-    invalid(
-        ListParams {
-            limit: 101,
-            ..Default::default()
-        },
-        "limit".into(),
-    )
-    .await;
-    invalid(
-        ListParams {
-            countries: vec!["MA".into(), "XX".into()],
-            ..Default::default()
-        },
-        "countries[1]".into(),
-    )
-    .await;
-    invalid(
-        ListParams {
-            countries: vec!["MA".into(); 101],
-            ..Default::default()
-        },
-        "countries".into(),
-    )
-    .await;
-    invalid(
-        ListParams {
-            values: vec![R::invalid_values()[1].clone()],
-            ..Default::default()
-        },
-        format!("{}[0]", R::VALUES_FIELD),
-    )
-    .await;
-    invalid(
-        ListParams {
-            values: vec![R::value(1); 101],
-            ..Default::default()
-        },
-        R::VALUES_FIELD.into(),
-    )
-    .await;
-    invalid(
-        ListParams {
-            organization_id: Some("acme".into()),
-            ..Default::default()
-        },
-        "organization_id".into(),
-    )
-    .await;
-    invalid(
-        ListParams {
-            status: Some(0),
-            ..Default::default()
-        },
-        "status".into(),
-    )
-    .await;
-    invalid(
-        ListParams {
-            sort_by: 9,
-            ..Default::default()
-        },
-        "sort_by".into(),
-    )
-    .await;
-    invalid(
-        ListParams {
-            sort_order: 9,
-            ..Default::default()
-        },
-        "sort_order".into(),
-    )
-    .await;
     let limit_100 = api
         .list(
             &admin,
             ListParams {
                 limit: 100,
-                ..Default::default()
+                ..none()
             },
         )
         .await

@@ -12,6 +12,7 @@ mod concurrency;
 mod health;
 mod items;
 mod listing;
+mod shutdown;
 mod visibility;
 
 /// Stamps each generic test out twice, for DIDs and for Sender IDs, each run

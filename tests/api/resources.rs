@@ -86,20 +86,26 @@ pub struct Changes {
 
 type Reply<T> = Result<T, Status>;
 
-pub trait Resource: Clone + Send + Sync + 'static {
+/// What tells the two kinds apart in the tests: names, reasons, and sample
+/// identifiers.
+pub trait Samples {
     const VALUE_FIELD: &'static str;
     const VALUES_FIELD: &'static str;
     const TAKEN_REASON: &'static str;
     const NOT_FOUND_REASON: &'static str;
     const UNIQUE_PER_COUNTRY: bool;
 
-    fn new(app: &TestApp) -> Self;
     /// A valid identifier, distinct for each `n`.
     fn value(n: u32) -> String;
     /// Another spelling the service must take for the same identifier.
     fn same_value_spelled_otherwise(value: &str) -> String;
     /// Identifiers the service must refuse.
     fn invalid_values() -> Vec<String>;
+}
+
+/// The RPCs of either service, with normalized records.
+pub trait Resource: Samples + Clone + Send + Sync + 'static {
+    fn new(app: &TestApp) -> Self;
 
     fn create(
         &self,
@@ -185,89 +191,342 @@ impl<T: Send + 'static> PageStream<T> {
     }
 }
 
-fn record_of_did(did: pb::Did) -> Record {
-    let pb::Did {
-        id,
-        number,
-        country,
-        description,
-        is_shared,
-        organization_id,
-        status,
-        created_at,
-        updated_at,
-        deleted_at,
-        created_by,
-        updated_by,
-        deleted_by,
-    } = did;
-    Record {
-        id,
-        value: number,
-        country,
-        description,
-        is_shared,
-        organization_id,
-        status,
-        created_at,
-        updated_at,
-        deleted_at,
-        created_by,
-        updated_by,
-        deleted_by,
-    }
-}
-
-fn record_of_sender_id(sender_id: pb::SenderId) -> Record {
-    let pb::SenderId {
-        id,
-        sender_id,
-        country,
-        description,
-        is_shared,
-        organization_id,
-        status,
-        created_at,
-        updated_at,
-        deleted_at,
-        created_by,
-        updated_by,
-        deleted_by,
-    } = sender_id;
-    Record {
-        id,
-        value: sender_id,
-        country,
-        description,
-        is_shared,
-        organization_id,
-        status,
-        created_at,
-        updated_at,
-        deleted_at,
-        created_by,
-        updated_by,
-        deleted_by,
-    }
-}
-
 fn missing(what: &str) -> impl FnOnce() -> Status + '_ {
     move || Status::internal(format!("the response has no {what}"))
 }
 
-#[derive(Clone)]
-pub struct Dids(DidServiceClient<Channel>);
+/// Implements [`Resource`] over one service's generated client. The two
+/// services differ only in message names and the identifier field.
+macro_rules! resource_client {
+    (
+        $name:ident($client:ident) {
+            item: $item:ident { $value:ident },
+            available: $available:ident,
+            response_field: $field:ident,
+            create: $create:ident($create_req:ident),
+            get: $get:ident($get_req:ident),
+            update: $update:ident($update_req:ident),
+            delete: $delete:ident($delete_req:ident),
+            assign: $assign:ident($assign_req:ident),
+            unassign: $unassign:ident($unassign_req:ident),
+            list: $list:ident($list_req:ident { $values:ident }),
+            list_available: $list_available:ident($list_available_req:ident),
+            get_available: $get_available:ident($get_available_req:ident { $available_field:ident }),
+        }
+    ) => {
+        #[derive(Clone)]
+        pub struct $name($client<Channel>);
 
-impl Resource for Dids {
+        impl $name {
+            fn record(item: Option<pb::$item>) -> Reply<Record> {
+                let pb::$item {
+                    id,
+                    $value,
+                    country,
+                    description,
+                    is_shared,
+                    organization_id,
+                    status,
+                    created_at,
+                    updated_at,
+                    deleted_at,
+                    created_by,
+                    updated_by,
+                    deleted_by,
+                } = item.ok_or_else(missing(stringify!($field)))?;
+                Ok(Record {
+                    id,
+                    value: $value,
+                    country,
+                    description,
+                    is_shared,
+                    organization_id,
+                    status,
+                    created_at,
+                    updated_at,
+                    deleted_at,
+                    created_by,
+                    updated_by,
+                    deleted_by,
+                })
+            }
+
+            fn available(item: pb::$available) -> Available {
+                let pb::$available {
+                    id,
+                    $value,
+                    country,
+                    status,
+                    is_shared,
+                } = item;
+                Available {
+                    id,
+                    value: $value,
+                    country,
+                    status,
+                    is_shared,
+                }
+            }
+        }
+
+        impl Resource for $name {
+            fn new(app: &TestApp) -> Self {
+                Self($client::new(app.channel.clone()))
+            }
+
+            async fn create(
+                &self,
+                who: &Identity,
+                value: &str,
+                country: &str,
+                description: Option<&str>,
+                status: i32,
+            ) -> Reply<Record> {
+                let request = pb::$create_req {
+                    $value: value.into(),
+                    country: country.into(),
+                    description: description.map(Into::into),
+                    status,
+                };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$create(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn get(&self, who: &Identity, id: &str) -> Reply<Record> {
+                let request = pb::$get_req { id: id.into() };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$get(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn update(&self, who: &Identity, id: &str, changes: Changes) -> Reply<Record> {
+                let Changes {
+                    value,
+                    country,
+                    description,
+                    status,
+                } = changes;
+                let request = pb::$update_req {
+                    id: id.into(),
+                    $value: value,
+                    country,
+                    description,
+                    status,
+                };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$update(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn delete(&self, who: &Identity, id: &str) -> Reply<Record> {
+                let request = pb::$delete_req { id: id.into() };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$delete(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn assign(
+                &self,
+                who: &Identity,
+                id: &str,
+                organization_id: &str,
+            ) -> Reply<Record> {
+                let request = pb::$assign_req {
+                    id: id.into(),
+                    organization_id: organization_id.into(),
+                };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$assign(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn unassign(&self, who: &Identity, id: &str) -> Reply<Record> {
+                let request = pb::$unassign_req { id: id.into() };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$unassign(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn list_stream(
+                &self,
+                who: &Identity,
+                params: ListParams,
+            ) -> Reply<PageStream<Record>> {
+                let ListParams {
+                    page,
+                    limit,
+                    search,
+                    sort_by,
+                    sort_order,
+                    status,
+                    is_shared,
+                    organization_id,
+                    countries,
+                    values,
+                    show_deleted,
+                    all_pages,
+                    deadline,
+                } = params;
+                let mut request = who.request(pb::$list_req {
+                    page,
+                    limit,
+                    search,
+                    sort_by,
+                    sort_order,
+                    status,
+                    is_shared,
+                    organization_id,
+                    countries,
+                    $values: values,
+                    show_deleted,
+                    all_pages,
+                });
+                if let Some(deadline) = deadline {
+                    request.set_timeout(deadline);
+                }
+                let stream = self.0.clone().$list(request).await?.into_inner();
+                Ok(PageStream::new(stream, |page| Listed {
+                    data: page
+                        .data
+                        .into_iter()
+                        .map(|item| Self::record(Some(item)).unwrap())
+                        .collect(),
+                    meta: page.meta.expect("every page has its meta"),
+                }))
+            }
+
+            async fn list_available(
+                &self,
+                who: &Identity,
+                params: AvailableParams,
+            ) -> Reply<Vec<Listed<Available>>> {
+                let AvailableParams {
+                    page,
+                    limit,
+                    search,
+                    sort_order,
+                    organization_id,
+                    all_pages,
+                } = params;
+                let request = pb::$list_available_req {
+                    page,
+                    limit,
+                    search,
+                    sort_order,
+                    organization_id,
+                    all_pages,
+                };
+                let stream = self
+                    .0
+                    .clone()
+                    .$list_available(who.request(request))
+                    .await?
+                    .into_inner();
+                PageStream::new(stream, |page| Listed {
+                    data: page.data.into_iter().map(Self::available).collect(),
+                    meta: page.meta.expect("every page has its meta"),
+                })
+                .collect()
+                .await
+            }
+
+            async fn get_available(
+                &self,
+                who: &Identity,
+                id: &str,
+                organization_id: Option<&str>,
+            ) -> Reply<Available> {
+                let request = pb::$get_available_req {
+                    id: id.into(),
+                    organization_id: organization_id.map(Into::into),
+                };
+                let response = self
+                    .0
+                    .clone()
+                    .$get_available(who.request(request))
+                    .await?
+                    .into_inner();
+                Ok(Self::available(
+                    response
+                        .$available_field
+                        .ok_or_else(missing(stringify!($available_field)))?,
+                ))
+            }
+        }
+    };
+}
+
+resource_client! {
+    Dids(DidServiceClient) {
+        item: Did { number },
+        available: AvailableDid,
+        response_field: did,
+        create: create_did(CreateDidRequest),
+        get: get_did(GetDidRequest),
+        update: update_did(UpdateDidRequest),
+        delete: delete_did(DeleteDidRequest),
+        assign: assign_did(AssignDidRequest),
+        unassign: unassign_did(UnassignDidRequest),
+        list: list_dids(ListDidsRequest { numbers }),
+        list_available: list_available_dids(ListAvailableDidsRequest),
+        get_available: get_available_did(GetAvailableDidRequest { available_did }),
+    }
+}
+
+resource_client! {
+    SenderIds(SenderIdServiceClient) {
+        item: SenderId { sender_id },
+        available: AvailableSenderId,
+        response_field: sender_id,
+        create: create_sender_id(CreateSenderIdRequest),
+        get: get_sender_id(GetSenderIdRequest),
+        update: update_sender_id(UpdateSenderIdRequest),
+        delete: delete_sender_id(DeleteSenderIdRequest),
+        assign: assign_sender_id(AssignSenderIdRequest),
+        unassign: unassign_sender_id(UnassignSenderIdRequest),
+        list: list_sender_ids(ListSenderIdsRequest { sender_ids }),
+        list_available: list_available_sender_ids(ListAvailableSenderIdsRequest),
+        get_available: get_available_sender_id(GetAvailableSenderIdRequest { available_sender_id }),
+    }
+}
+
+impl Samples for Dids {
     const VALUE_FIELD: &'static str = "number";
     const VALUES_FIELD: &'static str = "numbers";
     const TAKEN_REASON: &'static str = "DID_NUMBER_TAKEN";
     const NOT_FOUND_REASON: &'static str = "DID_NOT_FOUND";
     const UNIQUE_PER_COUNTRY: bool = false;
-
-    fn new(app: &TestApp) -> Self {
-        Self(DidServiceClient::new(app.channel.clone()))
-    }
 
     fn value(n: u32) -> String {
         format!("+2125{n:08}")
@@ -285,229 +544,14 @@ impl Resource for Dids {
             .map(String::from)
             .to_vec()
     }
-
-    async fn create(
-        &self,
-        who: &Identity,
-        value: &str,
-        country: &str,
-        description: Option<&str>,
-        status: i32,
-    ) -> Reply<Record> {
-        let request = pb::CreateDidRequest {
-            number: value.into(),
-            country: country.into(),
-            description: description.map(Into::into),
-            status,
-        };
-        let did = self
-            .0
-            .clone()
-            .create_did(who.request(request))
-            .await?
-            .into_inner()
-            .did;
-        did.map(record_of_did).ok_or_else(missing("did"))
-    }
-
-    async fn get(&self, who: &Identity, id: &str) -> Reply<Record> {
-        let did = self
-            .0
-            .clone()
-            .get_did(who.request(pb::GetDidRequest { id: id.into() }))
-            .await?
-            .into_inner()
-            .did;
-        did.map(record_of_did).ok_or_else(missing("did"))
-    }
-
-    async fn update(&self, who: &Identity, id: &str, changes: Changes) -> Reply<Record> {
-        let Changes {
-            value,
-            country,
-            description,
-            status,
-        } = changes;
-        let request = pb::UpdateDidRequest {
-            id: id.into(),
-            number: value,
-            country,
-            description,
-            status,
-        };
-        let did = self
-            .0
-            .clone()
-            .update_did(who.request(request))
-            .await?
-            .into_inner()
-            .did;
-        did.map(record_of_did).ok_or_else(missing("did"))
-    }
-
-    async fn delete(&self, who: &Identity, id: &str) -> Reply<Record> {
-        let did = self
-            .0
-            .clone()
-            .delete_did(who.request(pb::DeleteDidRequest { id: id.into() }))
-            .await?
-            .into_inner()
-            .did;
-        did.map(record_of_did).ok_or_else(missing("did"))
-    }
-
-    async fn assign(&self, who: &Identity, id: &str, organization_id: &str) -> Reply<Record> {
-        let request = pb::AssignDidRequest {
-            id: id.into(),
-            organization_id: organization_id.into(),
-        };
-        let did = self
-            .0
-            .clone()
-            .assign_did(who.request(request))
-            .await?
-            .into_inner()
-            .did;
-        did.map(record_of_did).ok_or_else(missing("did"))
-    }
-
-    async fn unassign(&self, who: &Identity, id: &str) -> Reply<Record> {
-        let did = self
-            .0
-            .clone()
-            .unassign_did(who.request(pb::UnassignDidRequest { id: id.into() }))
-            .await?
-            .into_inner()
-            .did;
-        did.map(record_of_did).ok_or_else(missing("did"))
-    }
-
-    async fn list_stream(&self, who: &Identity, params: ListParams) -> Reply<PageStream<Record>> {
-        let ListParams {
-            page,
-            limit,
-            search,
-            sort_by,
-            sort_order,
-            status,
-            is_shared,
-            organization_id,
-            countries,
-            values,
-            show_deleted,
-            all_pages,
-            deadline,
-        } = params;
-        let mut request = who.request(pb::ListDidsRequest {
-            page,
-            limit,
-            search,
-            sort_by,
-            sort_order,
-            status,
-            is_shared,
-            organization_id,
-            countries,
-            numbers: values,
-            show_deleted,
-            all_pages,
-        });
-        if let Some(deadline) = deadline {
-            request.set_timeout(deadline);
-        }
-        let stream = self.0.clone().list_dids(request).await?.into_inner();
-        Ok(PageStream::new(stream, |page| Listed {
-            data: page.data.into_iter().map(record_of_did).collect(),
-            meta: page.meta.expect("every page has its meta"),
-        }))
-    }
-
-    async fn list_available(
-        &self,
-        who: &Identity,
-        params: AvailableParams,
-    ) -> Reply<Vec<Listed<Available>>> {
-        let AvailableParams {
-            page,
-            limit,
-            search,
-            sort_order,
-            organization_id,
-            all_pages,
-        } = params;
-        let request = pb::ListAvailableDidsRequest {
-            page,
-            limit,
-            search,
-            sort_order,
-            organization_id,
-            all_pages,
-        };
-        let stream = self
-            .0
-            .clone()
-            .list_available_dids(who.request(request))
-            .await?
-            .into_inner();
-        PageStream::new(stream, |page| Listed {
-            data: page
-                .data
-                .into_iter()
-                .map(|d| Available {
-                    id: d.id,
-                    value: d.number,
-                    country: d.country,
-                    status: d.status,
-                    is_shared: d.is_shared,
-                })
-                .collect(),
-            meta: page.meta.expect("every page has its meta"),
-        })
-        .collect()
-        .await
-    }
-
-    async fn get_available(
-        &self,
-        who: &Identity,
-        id: &str,
-        organization_id: Option<&str>,
-    ) -> Reply<Available> {
-        let request = pb::GetAvailableDidRequest {
-            id: id.into(),
-            organization_id: organization_id.map(Into::into),
-        };
-        let d = self
-            .0
-            .clone()
-            .get_available_did(who.request(request))
-            .await?
-            .into_inner()
-            .available_did
-            .ok_or_else(missing("available_did"))?;
-        Ok(Available {
-            id: d.id,
-            value: d.number,
-            country: d.country,
-            status: d.status,
-            is_shared: d.is_shared,
-        })
-    }
 }
 
-#[derive(Clone)]
-pub struct SenderIds(SenderIdServiceClient<Channel>);
-
-impl Resource for SenderIds {
+impl Samples for SenderIds {
     const VALUE_FIELD: &'static str = "sender_id";
     const VALUES_FIELD: &'static str = "sender_ids";
     const TAKEN_REASON: &'static str = "SENDER_ID_TAKEN";
     const NOT_FOUND_REASON: &'static str = "SENDER_ID_NOT_FOUND";
     const UNIQUE_PER_COUNTRY: bool = true;
-
-    fn new(app: &TestApp) -> Self {
-        Self(SenderIdServiceClient::new(app.channel.clone()))
-    }
 
     fn value(n: u32) -> String {
         format!("Sender{n:05}")
@@ -521,225 +565,5 @@ impl Resource for SenderIds {
         ["", "TwelveChars1", "Go Mobile", "ACME!", "Café", "a_b"]
             .map(String::from)
             .to_vec()
-    }
-
-    async fn create(
-        &self,
-        who: &Identity,
-        value: &str,
-        country: &str,
-        description: Option<&str>,
-        status: i32,
-    ) -> Reply<Record> {
-        let request = pb::CreateSenderIdRequest {
-            sender_id: value.into(),
-            country: country.into(),
-            description: description.map(Into::into),
-            status,
-        };
-        let sender_id = self
-            .0
-            .clone()
-            .create_sender_id(who.request(request))
-            .await?
-            .into_inner()
-            .sender_id;
-        sender_id
-            .map(record_of_sender_id)
-            .ok_or_else(missing("sender_id"))
-    }
-
-    async fn get(&self, who: &Identity, id: &str) -> Reply<Record> {
-        let sender_id = self
-            .0
-            .clone()
-            .get_sender_id(who.request(pb::GetSenderIdRequest { id: id.into() }))
-            .await?
-            .into_inner()
-            .sender_id;
-        sender_id
-            .map(record_of_sender_id)
-            .ok_or_else(missing("sender_id"))
-    }
-
-    async fn update(&self, who: &Identity, id: &str, changes: Changes) -> Reply<Record> {
-        let Changes {
-            value,
-            country,
-            description,
-            status,
-        } = changes;
-        let request = pb::UpdateSenderIdRequest {
-            id: id.into(),
-            sender_id: value,
-            country,
-            description,
-            status,
-        };
-        let sender_id = self
-            .0
-            .clone()
-            .update_sender_id(who.request(request))
-            .await?
-            .into_inner()
-            .sender_id;
-        sender_id
-            .map(record_of_sender_id)
-            .ok_or_else(missing("sender_id"))
-    }
-
-    async fn delete(&self, who: &Identity, id: &str) -> Reply<Record> {
-        let sender_id = self
-            .0
-            .clone()
-            .delete_sender_id(who.request(pb::DeleteSenderIdRequest { id: id.into() }))
-            .await?
-            .into_inner()
-            .sender_id;
-        sender_id
-            .map(record_of_sender_id)
-            .ok_or_else(missing("sender_id"))
-    }
-
-    async fn assign(&self, who: &Identity, id: &str, organization_id: &str) -> Reply<Record> {
-        let request = pb::AssignSenderIdRequest {
-            id: id.into(),
-            organization_id: organization_id.into(),
-        };
-        let sender_id = self
-            .0
-            .clone()
-            .assign_sender_id(who.request(request))
-            .await?
-            .into_inner()
-            .sender_id;
-        sender_id
-            .map(record_of_sender_id)
-            .ok_or_else(missing("sender_id"))
-    }
-
-    async fn unassign(&self, who: &Identity, id: &str) -> Reply<Record> {
-        let sender_id = self
-            .0
-            .clone()
-            .unassign_sender_id(who.request(pb::UnassignSenderIdRequest { id: id.into() }))
-            .await?
-            .into_inner()
-            .sender_id;
-        sender_id
-            .map(record_of_sender_id)
-            .ok_or_else(missing("sender_id"))
-    }
-
-    async fn list_stream(&self, who: &Identity, params: ListParams) -> Reply<PageStream<Record>> {
-        let ListParams {
-            page,
-            limit,
-            search,
-            sort_by,
-            sort_order,
-            status,
-            is_shared,
-            organization_id,
-            countries,
-            values,
-            show_deleted,
-            all_pages,
-            deadline,
-        } = params;
-        let mut request = who.request(pb::ListSenderIdsRequest {
-            page,
-            limit,
-            search,
-            sort_by,
-            sort_order,
-            status,
-            is_shared,
-            organization_id,
-            countries,
-            sender_ids: values,
-            show_deleted,
-            all_pages,
-        });
-        if let Some(deadline) = deadline {
-            request.set_timeout(deadline);
-        }
-        let stream = self.0.clone().list_sender_ids(request).await?.into_inner();
-        Ok(PageStream::new(stream, |page| Listed {
-            data: page.data.into_iter().map(record_of_sender_id).collect(),
-            meta: page.meta.expect("every page has its meta"),
-        }))
-    }
-
-    async fn list_available(
-        &self,
-        who: &Identity,
-        params: AvailableParams,
-    ) -> Reply<Vec<Listed<Available>>> {
-        let AvailableParams {
-            page,
-            limit,
-            search,
-            sort_order,
-            organization_id,
-            all_pages,
-        } = params;
-        let request = pb::ListAvailableSenderIdsRequest {
-            page,
-            limit,
-            search,
-            sort_order,
-            organization_id,
-            all_pages,
-        };
-        let stream = self
-            .0
-            .clone()
-            .list_available_sender_ids(who.request(request))
-            .await?
-            .into_inner();
-        PageStream::new(stream, |page| Listed {
-            data: page
-                .data
-                .into_iter()
-                .map(|s| Available {
-                    id: s.id,
-                    value: s.sender_id,
-                    country: s.country,
-                    status: s.status,
-                    is_shared: s.is_shared,
-                })
-                .collect(),
-            meta: page.meta.expect("every page has its meta"),
-        })
-        .collect()
-        .await
-    }
-
-    async fn get_available(
-        &self,
-        who: &Identity,
-        id: &str,
-        organization_id: Option<&str>,
-    ) -> Reply<Available> {
-        let request = pb::GetAvailableSenderIdRequest {
-            id: id.into(),
-            organization_id: organization_id.map(Into::into),
-        };
-        let s = self
-            .0
-            .clone()
-            .get_available_sender_id(who.request(request))
-            .await?
-            .into_inner()
-            .available_sender_id
-            .ok_or_else(missing("available_sender_id"))?;
-        Ok(Available {
-            id: s.id,
-            value: s.sender_id,
-            country: s.country,
-            status: s.status,
-            is_shared: s.is_shared,
-        })
     }
 }
