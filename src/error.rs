@@ -23,6 +23,7 @@ pub mod reason {
     pub const ROLE_FORBIDDEN: &str = "ROLE_FORBIDDEN";
     pub const ORGANIZATION_FORBIDDEN: &str = "ORGANIZATION_FORBIDDEN";
     pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
+    pub const CONCURRENT_WRITE: &str = "CONCURRENT_WRITE";
     pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -62,6 +63,8 @@ pub enum Error {
     DeadlineExceeded,
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    #[error("the write collided with another one: retry it")]
+    Aborted(#[source] DbErr),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -88,6 +91,7 @@ impl Error {
             Error::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason),
             Error::DeadlineExceeded => (Code::DeadlineExceeded, reason::DEADLINE_EXCEEDED),
             Error::Unavailable(_) => (Code::Unavailable, reason::DATABASE_UNAVAILABLE),
+            Error::Aborted(_) => (Code::Aborted, reason::CONCURRENT_WRITE),
             Error::Internal(_) => (Code::Internal, reason::INTERNAL),
         }
     }
@@ -106,6 +110,9 @@ impl From<Error> for Status {
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
             }
+            Error::Aborted(cause) => {
+                tracing::warn!(error = %cause, "write aborted by contention");
+            }
             Error::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
             }
@@ -118,10 +125,44 @@ impl From<Error> for Status {
 
 impl From<DbErr> for Error {
     fn from(error: DbErr) -> Self {
-        match error {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Error::Unavailable(error),
-            other => Error::internal(other),
+        match classify(&error) {
+            DbFailure::Unreachable => Error::Unavailable(error),
+            DbFailure::Contention => Error::Aborted(error),
+            DbFailure::Other => Error::internal(error),
         }
+    }
+}
+
+enum DbFailure {
+    /// The database cannot be reached: the caller may retry later.
+    Unreachable,
+    /// A deadlock, serialization failure or busy SQLite file: the caller may
+    /// retry at once.
+    Contention,
+    Other,
+}
+
+fn classify(error: &DbErr) -> DbFailure {
+    use sea_orm::{RuntimeErr, sqlx};
+    let sqlx_error = match error {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => return DbFailure::Unreachable,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return DbFailure::Other,
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => DbFailure::Unreachable,
+        // SQLSTATE 40001 (serialization failure; MariaDB's deadlock too),
+        // 40P01 (PostgreSQL deadlock); SQLite 5 and 6 (busy, locked).
+        sqlx::Error::Database(db)
+            if matches!(db.code().as_deref(), Some("40001" | "40P01" | "5" | "6")) =>
+        {
+            DbFailure::Contention
+        }
+        _ => DbFailure::Other,
     }
 }
 
@@ -142,6 +183,25 @@ mod tests {
             (info.reason.as_str(), info.domain.as_str()),
             (reason::INVALID_FIELD, ERROR_DOMAIN)
         );
+    }
+
+    #[test]
+    fn database_failures_map_to_retryable_codes() {
+        use sea_orm::{RuntimeErr, sqlx};
+        use std::sync::Arc;
+        let query_error = |e: sqlx::Error| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)));
+        let cases = [
+            (query_error(sqlx::Error::PoolTimedOut), Code::Unavailable),
+            (
+                query_error(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())),
+                Code::Unavailable,
+            ),
+            (query_error(sqlx::Error::RowNotFound), Code::Internal),
+            (DbErr::Custom("bug".into()), Code::Internal),
+        ];
+        for (error, code) in cases {
+            assert_eq!(Status::from(Error::from(error)).code(), code);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod resources;
 mod assignment;
 mod auth;
 mod available;
+mod cli;
 mod concurrency;
 mod health;
 mod items;
