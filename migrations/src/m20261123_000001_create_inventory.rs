@@ -103,10 +103,13 @@ impl Inventory {
         manager.create_table(table.to_owned()).await?;
         self.create_live_key_index(manager).await?;
 
+        // Each sort key with the id: keyset pages resume with a range scan.
         for columns in [
             &["created_at", "id"][..],
+            &[self.value, "id"],
+            &["country", "id"],
+            &["status", "id"],
             &["organization_id"],
-            &["country"],
         ] {
             let mut index = Index::create();
             index

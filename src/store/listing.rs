@@ -117,7 +117,10 @@ fn sort_column<K: StoredKind>(field: SortField) -> <K::Entity as EntityTrait>::C
     })
 }
 
-/// Rows that come after `last` in the list's order: the keyset condition.
+/// Rows that come after `last` in the list's order: the keyset condition,
+/// `key ≥ k AND (key > k OR id > i)` (mirrored for descending). The leading
+/// `key ≥ k` lets every engine start a range scan of the `(key, id)` index
+/// where the previous page ended, instead of reading from the top again.
 fn after<K: StoredKind>(query: &ListQuery<K>, last: &Row) -> Condition {
     let key: Value = match query.sort.field {
         SortField::Value => last.value.clone().into(),
@@ -127,13 +130,13 @@ fn after<K: StoredKind>(query: &ListQuery<K>, last: &Row) -> Condition {
     };
     let sorted = sort_column::<K>(query.sort.field);
     let id = column::<K>(Field::Id);
-    let (beyond_key, beyond_id) = match query.sort.order {
-        SortOrder::Asc => (sorted.gt(key.clone()), id.gt(last.id)),
-        SortOrder::Desc => (sorted.lt(key.clone()), id.lt(last.id)),
+    let (from_key, beyond_key, beyond_id) = match query.sort.order {
+        SortOrder::Asc => (sorted.gte(key.clone()), sorted.gt(key), id.gt(last.id)),
+        SortOrder::Desc => (sorted.lte(key.clone()), sorted.lt(key), id.lt(last.id)),
     };
-    Condition::any()
-        .add(beyond_key)
-        .add(Condition::all().add(sorted.eq(key)).add(beyond_id))
+    Condition::all()
+        .add(from_key)
+        .add(Condition::any().add(beyond_key).add(beyond_id))
 }
 
 fn condition<K: StoredKind>(query: &ListQuery<K>) -> Condition {
