@@ -9,9 +9,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY migrations/Cargo.toml migrations/Cargo.toml
 COPY proto proto
-RUN mkdir -p src migrations/src \
+RUN mkdir -p src migrations/src tests/api benches \
  && echo 'fn main() {}' > src/main.rs \
- && touch src/lib.rs migrations/src/lib.rs \
+ && touch src/lib.rs migrations/src/lib.rs tests/api/main.rs benches/throughput.rs \
  && cargo build --release --locked \
  && rm -rf src migrations/src
 
