@@ -234,6 +234,12 @@ mod tests {
         (store, path)
     }
 
+    fn remove_sqlite(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+        }
+    }
+
     fn every_page_one_by_one() -> ListQuery<Did> {
         ListQuery {
             scope: Scope::Everything,
@@ -274,7 +280,7 @@ mod tests {
             "{rest:?}"
         );
         store.close().await.unwrap();
-        std::fs::remove_file(path).ok();
+        remove_sqlite(&path);
     }
 
     #[tokio::test]
@@ -291,7 +297,7 @@ mod tests {
 
         assert_eq!(values, ["10000", "10001", "10002", "10003", "10004"]);
         store.close().await.unwrap();
-        std::fs::remove_file(path).ok();
+        remove_sqlite(&path);
     }
 
     #[test]
