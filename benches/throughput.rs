@@ -5,7 +5,7 @@
 //! against another engine. `BENCH_ITEMS` sets the inventory size (default
 //! 5000). It prints figures; it asserts nothing.
 
-use numbering::config::{AuthMode, Settings};
+use numbering::config::{AuthMode, JwtSettings, Settings};
 use numbering::proto::v1 as pb;
 use numbering::proto::v1::did_service_client::DidServiceClient;
 use numbering::startup::Application;
@@ -51,6 +51,7 @@ async fn main() {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
         auth: AuthMode::TrustedHeaders,
+        jwt: JwtSettings::default(),
         shutdown_grace: Duration::from_secs(1),
         command: None,
     };

@@ -1,7 +1,8 @@
 //! Settings: every flag has an environment twin.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The inventory of DIDs and SMS Sender IDs, served over gRPC.
@@ -27,8 +28,11 @@ pub struct Settings {
     pub database_url: String,
 
     /// How callers are identified.
-    #[arg(long, env = "NUMBERING_AUTH", value_enum, default_value_t = AuthMode::TrustedHeaders, global = true)]
+    #[arg(long, env = "NUMBERING_AUTH", value_enum, default_value_t = AuthMode::Jwt, global = true)]
     pub auth: AuthMode,
+
+    #[command(flatten)]
+    pub jwt: JwtSettings,
 
     /// How long in-flight calls may run on after a shutdown signal.
     #[arg(long, env = "NUMBERING_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
@@ -38,16 +42,71 @@ pub struct Settings {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+/// Keys and expectations for `--auth jwt`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct JwtSettings {
+    /// HMAC secret of HS256 tokens. Without it or --jwt-keys, the server
+    /// makes an ephemeral one and prints an admin token.
+    #[arg(
+        long = "jwt-secret",
+        env = "NUMBERING_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret: Option<String>,
+
+    /// Public keys of RS256, ES256 or EdDSA tokens: a JWKS file (keys chosen
+    /// by kid) or a PEM file with one key.
+    #[arg(
+        long = "jwt-keys",
+        env = "NUMBERING_JWT_KEYS",
+        global = true,
+        conflicts_with = "secret"
+    )]
+    pub keys: Option<PathBuf>,
+
+    /// Required `iss` of every token.
+    #[arg(long = "jwt-issuer", env = "NUMBERING_JWT_ISSUER", global = true)]
+    pub issuer: Option<String>,
+
+    /// Required `aud` of every token.
+    #[arg(long = "jwt-audience", env = "NUMBERING_JWT_AUDIENCE", global = true)]
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Serve gRPC (the default).
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Print a token signed with --jwt-secret (for development and tests).
+    Token(TokenRequest),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct TokenRequest {
+    /// admin, accountant or reseller.
+    #[arg(long)]
+    pub role: String,
+    /// The user's UUID (default: a new one).
+    #[arg(long)]
+    pub sub: Option<String>,
+    /// The user's organization UUID (required for a reseller).
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Space-separated scopes, e.g. "dids:read sender_ids:read".
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// How long the token is valid.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuthMode {
+    /// Verify `authorization: Bearer <JWT>` (the default).
+    Jwt,
     /// Trust the x-user-id, x-role and x-organization-id metadata, as set by
     /// an authenticating gateway in front of the service.
     TrustedHeaders,
@@ -63,5 +122,6 @@ mod tests {
         assert_eq!(settings.listen.port(), 50051);
         assert!(settings.database_url.starts_with("sqlite://"));
         assert_eq!(settings.command, None);
+        assert_eq!(settings.auth, AuthMode::Jwt);
     }
 }

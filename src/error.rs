@@ -20,8 +20,10 @@ pub mod reason {
     pub const ALREADY_ASSIGNED: &str = "ALREADY_ASSIGNED";
     pub const MISSING_IDENTITY: &str = "MISSING_IDENTITY";
     pub const INVALID_IDENTITY: &str = "INVALID_IDENTITY";
+    pub const INVALID_TOKEN: &str = "INVALID_TOKEN";
     pub const ROLE_FORBIDDEN: &str = "ROLE_FORBIDDEN";
     pub const ORGANIZATION_FORBIDDEN: &str = "ORGANIZATION_FORBIDDEN";
+    pub const SCOPE_MISSING: &str = "SCOPE_MISSING";
     pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
     pub const CONCURRENT_WRITE: &str = "CONCURRENT_WRITE";
     pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";

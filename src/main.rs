@@ -1,6 +1,6 @@
 use clap::Parser;
 use numbering::config::{Command, Settings};
-use numbering::startup::{Application, StartupError};
+use numbering::startup::{Application, StartupError, mint_token};
 use numbering::store::Store;
 use std::process::ExitCode;
 
@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: Settings) -> Result<(), StartupError> {
-    match settings.command.unwrap_or(Command::Serve) {
+    match settings.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => {
             Application::build(&settings)
                 .await?
@@ -30,6 +30,10 @@ async fn run(settings: Settings) -> Result<(), StartupError> {
             store.migrate().await?;
             store.close().await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Token(request) => {
+            println!("{}", mint_token(&request, &settings.jwt)?);
             Ok(())
         }
     }

@@ -1,8 +1,10 @@
 //! The application: database, migrations, the gRPC server with health and
 //! reflection, and a graceful shutdown.
 
-use crate::auth::TrustedHeaders;
-use crate::config::{AuthMode, Settings};
+use crate::auth::jwt::{Claims, KeyError, Verifier, mint};
+use crate::auth::{Authenticator, Caller, Role, Scopes};
+use crate::config::{AuthMode, JwtSettings, Settings, TokenRequest};
+use crate::domain::{OrganizationId, UserId};
 use crate::grpc::{DidApi, Handlers, SenderIdApi};
 use crate::proto::v1::did_service_server::DidServiceServer;
 use crate::proto::v1::sender_id_service_server::SenderIdServiceServer;
@@ -33,27 +35,73 @@ pub enum StartupError {
     Transport(#[from] tonic::transport::Error),
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("JWT keys: {0}")]
+    JwtKeys(#[from] KeyError),
+    #[error("token: {0}")]
+    Token(String),
+}
+
+/// The `token` subcommand: a token signed with the configured secret.
+pub fn mint_token(request: &TokenRequest, jwt: &JwtSettings) -> Result<String, StartupError> {
+    let invalid = |e: crate::domain::Invalid| StartupError::Token(e.to_string());
+    let secret = jwt.secret.as_deref().ok_or_else(|| {
+        StartupError::Token("--jwt-secret (or NUMBERING_JWT_SECRET) is required to sign".into())
+    })?;
+    let sub = match &request.sub {
+        Some(sub) => UserId::parse(sub).map_err(invalid)?,
+        None => UserId::from(uuid::Uuid::now_v7()),
+    };
+    let role = Role::parse(&request.role).map_err(invalid)?;
+    let org = request
+        .org
+        .as_deref()
+        .map(OrganizationId::parse)
+        .transpose()
+        .map_err(invalid)?;
+    // Check the claims the way the server will.
+    let scopes = request
+        .scope
+        .as_deref()
+        .map(Scopes::parse)
+        .transpose()
+        .map_err(invalid)?;
+    Caller::new(sub, role, org)
+        .map_err(invalid)?
+        .with_scopes(scopes);
+    let mut claims = Claims::new(sub, role, org, request.ttl);
+    claims.scope = request.scope.clone();
+    claims.iss = jwt.issuer.clone();
+    claims.aud = jwt.audience.clone();
+    Ok(mint(secret.as_bytes(), &claims))
 }
 
 pub struct Application {
     listener: TcpListener,
     store: Store,
-    auth: AuthMode,
+    authenticator: Authenticator,
+    bootstrap_token: Option<String>,
     shutdown_grace: Duration,
 }
 
 impl Application {
     /// Connects to the database, applies migrations and binds the port.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let (authenticator, bootstrap_token) = authenticator(settings.auth, &settings.jwt)?;
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
         let listener = TcpListener::bind(settings.listen).await?;
         Ok(Self {
             listener,
             store,
-            auth: settings.auth,
+            authenticator,
+            bootstrap_token,
             shutdown_grace: settings.shutdown_grace,
         })
+    }
+
+    /// The admin token made at a first run without JWT keys.
+    pub fn bootstrap_token(&self) -> Option<&str> {
+        self.bootstrap_token.as_deref()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -75,7 +123,8 @@ impl Application {
         let Self {
             listener,
             store,
-            auth,
+            authenticator: authenticate,
+            bootstrap_token,
             shutdown_grace,
         } = self;
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -87,15 +136,9 @@ impl Application {
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
 
-        let authenticate = match auth {
-            AuthMode::TrustedHeaders => {
-                tracing::warn!(
-                    "--auth trusted-headers: every caller is whoever its x-user-id, x-role and \
-                     x-organization-id metadata say; run this only behind a gateway that sets them"
-                );
-                TrustedHeaders
-            }
-        };
+        if let Some(token) = bootstrap_token {
+            announce_bootstrap_token(&token);
+        }
         let dids = DidApi::new(Handlers::new(store.clone()));
         let sender_ids = SenderIdApi::new(Handlers::new(store.clone()));
 
@@ -116,7 +159,10 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(DidServiceServer::with_interceptor(dids, authenticate))
+            .add_service(DidServiceServer::with_interceptor(
+                dids,
+                authenticate.clone(),
+            ))
             .add_service(SenderIdServiceServer::with_interceptor(
                 sender_ids,
                 authenticate,
@@ -151,6 +197,58 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+}
+
+/// The interceptor for `mode`, and in JWT mode without keys, an admin token
+/// for the ephemeral secret made up for this run.
+fn authenticator(
+    mode: AuthMode,
+    jwt: &JwtSettings,
+) -> Result<(Authenticator, Option<String>), StartupError> {
+    if mode == AuthMode::TrustedHeaders {
+        tracing::warn!(
+            "--auth trusted-headers: every caller is whoever its x-user-id, x-role and \
+             x-organization-id metadata say; run this only behind a gateway that sets them"
+        );
+        return Ok((Authenticator::TrustedHeaders, None));
+    }
+    let (verifier, bootstrap) = match (&jwt.keys, &jwt.secret) {
+        (Some(path), _) => (Verifier::from_key_file(path)?, None),
+        (None, Some(secret)) => (Verifier::from_secret(secret.as_bytes()), None),
+        (None, None) => {
+            let secret = ephemeral_secret();
+            let mut claims = Claims::new(
+                UserId::from(uuid::Uuid::now_v7()),
+                Role::Admin,
+                None,
+                BOOTSTRAP_TTL,
+            );
+            claims.iss = jwt.issuer.clone();
+            claims.aud = jwt.audience.clone();
+            (Verifier::from_secret(&secret), Some(mint(&secret, &claims)))
+        }
+    };
+    let verifier = verifier
+        .with_issuer(jwt.issuer.clone())
+        .with_audience(jwt.audience.clone());
+    Ok((Authenticator::Jwt(std::sync::Arc::new(verifier)), bootstrap))
+}
+
+const BOOTSTRAP_TTL: Duration = Duration::from_secs(24 * 3600);
+
+fn ephemeral_secret() -> Vec<u8> {
+    let mut secret = vec![0; 32];
+    getrandom::fill(&mut secret).expect("the operating system provides randomness");
+    secret
+}
+
+fn announce_bootstrap_token(token: &str) {
+    tracing::warn!(
+        "no --jwt-secret or --jwt-keys: using an ephemeral secret, so tokens die with this \
+         process. An admin token for this run is printed on stdout. To mint others, start with \
+         NUMBERING_JWT_SECRET set and run `numbering token --role reseller --org <uuid>`."
+    );
+    println!("export NUMBERING_TOKEN={token}");
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

@@ -1,3 +1,4 @@
+use super::scopes::Scopes;
 use crate::domain::{Invalid, OrganizationId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,8 @@ pub struct Caller {
     user_id: UserId,
     role: Role,
     organization_id: Option<OrganizationId>,
+    /// `None`: everything the role allows. `Some`: only these scopes of it.
+    scopes: Option<Scopes>,
 }
 
 impl Caller {
@@ -48,7 +51,18 @@ impl Caller {
             user_id,
             role,
             organization_id,
+            scopes: None,
         })
+    }
+
+    /// Narrows the caller to a token's scopes.
+    pub fn with_scopes(mut self, scopes: Option<Scopes>) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    pub fn scopes(&self) -> Option<&Scopes> {
+        self.scopes.as_ref()
     }
 
     pub fn user_id(&self) -> UserId {

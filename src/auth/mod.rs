@@ -1,9 +1,14 @@
 //! Who is calling, and what each role may do.
 
+mod authenticator;
 mod caller;
+pub mod jwt;
 mod policy;
+mod scopes;
 mod trusted_headers;
 
+pub use authenticator::Authenticator;
 pub use caller::{Caller, Role};
 pub use policy::Writer;
+pub use scopes::{Access, Scopes};
 pub use trusted_headers::TrustedHeaders;

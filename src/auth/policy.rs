@@ -5,8 +5,11 @@
 //! | admin      | everything                              | yes    |
 //! | accountant | everything                              | no     |
 //! | reseller   | shared pool + own organization, no staff user ids, nothing deleted | no |
+//!
+//! A token's scopes narrow this further: each call needs the read or write
+//! scope of its resource (`dids:read`, `sender_ids:write`, …).
 
-use super::{Caller, Role};
+use super::{Access, Caller, Role, Scopes};
 use crate::domain::{Item, OrganizationId, ResourceKind, Scope, UserId};
 use crate::error::{Error, reason};
 
@@ -23,14 +26,36 @@ impl Writer {
 }
 
 impl Caller {
-    /// Create, update, delete, assign and unassign are for admins.
-    pub fn authorize_write(&self) -> Result<Writer, Error> {
+    /// Create, update, delete, assign and unassign are for admins, with the
+    /// resource's write scope.
+    pub fn authorize_write<K: ResourceKind>(&self) -> Result<Writer, Error> {
         match self.role() {
-            Role::Admin => Ok(Writer(self.user_id())),
+            Role::Admin => {
+                self.authorize_scope(K::SCOPE, Access::Write)?;
+                Ok(Writer(self.user_id()))
+            }
             role => Err(Error::PermissionDenied {
                 reason: reason::ROLE_FORBIDDEN,
                 message: format!("the {} role may not change the inventory", role.as_str()),
             }),
+        }
+    }
+
+    /// Every role reads, with the resource's read scope.
+    pub fn authorize_read<K: ResourceKind>(&self) -> Result<(), Error> {
+        self.authorize_scope(K::SCOPE, Access::Read)
+    }
+
+    fn authorize_scope(&self, resource: &str, access: Access) -> Result<(), Error> {
+        match self.scopes() {
+            Some(scopes) if !scopes.grants(resource, access) => Err(Error::PermissionDenied {
+                reason: reason::SCOPE_MISSING,
+                message: format!(
+                    "the token lacks the {} scope",
+                    Scopes::name(resource, access)
+                ),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -99,7 +124,7 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::UserId;
+    use crate::domain::{Did, SenderId, UserId};
     use uuid::Uuid;
 
     fn org(n: u128) -> OrganizationId {
@@ -112,12 +137,29 @@ mod tests {
 
     #[test]
     fn only_admins_write() {
-        assert!(caller(Role::Admin, None).authorize_write().is_ok());
-        assert!(caller(Role::Accountant, None).authorize_write().is_err());
+        assert!(caller(Role::Admin, None).authorize_write::<Did>().is_ok());
         assert!(
-            caller(Role::Reseller, Some(org(1)))
-                .authorize_write()
+            caller(Role::Accountant, None)
+                .authorize_write::<Did>()
                 .is_err()
+        );
+        let reseller = caller(Role::Reseller, Some(org(1)));
+        assert!(reseller.authorize_write::<Did>().is_err());
+    }
+
+    #[test]
+    fn scopes_narrow_a_role() {
+        let scoped = |claim: &str| {
+            caller(Role::Admin, None).with_scopes(Some(Scopes::parse(claim).unwrap()))
+        };
+        assert!(scoped("dids:write").authorize_write::<Did>().is_ok());
+        assert!(scoped("dids:read").authorize_write::<Did>().is_err());
+        assert!(scoped("dids:write").authorize_read::<Did>().is_err());
+        assert!(scoped("dids:read").authorize_read::<SenderId>().is_err());
+        assert!(
+            scoped("sender_ids:read")
+                .authorize_read::<SenderId>()
+                .is_ok()
         );
     }
 

@@ -6,24 +6,18 @@ use super::{Caller, Role};
 use crate::domain::{Invalid, OrganizationId, UserId};
 use crate::error::{Error, reason};
 use tonic::metadata::MetadataMap;
-use tonic::service::Interceptor;
-use tonic::{Request, Status};
 
 pub const USER_ID: &str = "x-user-id";
 pub const ROLE: &str = "x-role";
 pub const ORGANIZATION_ID: &str = "x-organization-id";
 
-/// Puts the [`Caller`] named by the trusted headers into the request
-/// extensions, or refuses the call as `UNAUTHENTICATED`.
+/// Reads the [`Caller`] named by the trusted headers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TrustedHeaders;
 
-impl Interceptor for TrustedHeaders {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let caller = caller_from(request.metadata())?;
-        crate::telemetry::record_caller(&caller);
-        request.extensions_mut().insert(caller);
-        Ok(request)
+impl TrustedHeaders {
+    pub fn caller(metadata: &MetadataMap) -> Result<Caller, Error> {
+        caller_from(metadata)
     }
 }
 

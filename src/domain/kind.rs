@@ -14,6 +14,8 @@ pub trait ResourceKind: Send + Sync + 'static {
     const TAKEN_REASON: &'static str;
     /// `ErrorInfo` reason when no such item is visible to the caller.
     const NOT_FOUND_REASON: &'static str;
+    /// The resource part of its scope names (`dids:read`, …).
+    const SCOPE: &'static str;
     /// Whether uniqueness is per country (in the error message only; the
     /// database enforces it).
     const UNIQUE_PER_COUNTRY: bool;
@@ -34,6 +36,7 @@ impl ResourceKind for Did {
     const VALUES_FIELD: &'static str = "numbers";
     const TAKEN_REASON: &'static str = "DID_NUMBER_TAKEN";
     const NOT_FOUND_REASON: &'static str = "DID_NOT_FOUND";
+    const SCOPE: &'static str = "dids";
     const UNIQUE_PER_COUNTRY: bool = false;
 }
 
@@ -44,5 +47,6 @@ impl ResourceKind for SenderId {
     const VALUES_FIELD: &'static str = "sender_ids";
     const TAKEN_REASON: &'static str = "SENDER_ID_TAKEN";
     const NOT_FOUND_REASON: &'static str = "SENDER_ID_NOT_FOUND";
+    const SCOPE: &'static str = "sender_ids";
     const UNIQUE_PER_COUNTRY: bool = true;
 }

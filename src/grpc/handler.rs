@@ -51,7 +51,7 @@ impl<K: Wire> Handlers<K> {
         Req: TryInto<Write<K>, Error = Error>,
     {
         let caller = caller_of(&request)?;
-        let writer = caller.authorize_write()?;
+        let writer = caller.authorize_write::<K>()?;
         let change = request.into_inner().try_into()?;
         let item = self.inventory.write(writer, change).await?;
         Ok(reply(&caller, item, respond))
@@ -65,7 +65,7 @@ impl<K: Wire> Handlers<K> {
     where
         Req: TryInto<ItemId, Error = Error>,
     {
-        let caller = caller_of(&request)?;
+        let caller = reader::<K, _>(&request)?;
         let item = self
             .inventory
             .get(&caller, request.into_inner().try_into()?)
@@ -82,7 +82,7 @@ impl<K: Wire> Handlers<K> {
         Req: TryInto<ListRequest<K>, Error = Error>,
         Resp: Send + 'static,
     {
-        let caller = caller_of(&request)?;
+        let caller = reader::<K, _>(&request)?;
         let until = deadline(request.metadata());
         let pages = self
             .inventory
@@ -104,7 +104,7 @@ impl<K: Wire> Handlers<K> {
         Req: TryInto<AvailableRequest, Error = Error>,
         Resp: Send + 'static,
     {
-        let caller = caller_of(&request)?;
+        let caller = reader::<K, _>(&request)?;
         let until = deadline(request.metadata());
         let pages =
             self.inventory
@@ -124,13 +124,21 @@ impl<K: Wire> Handlers<K> {
     where
         Req: TryInto<AvailableLookup, Error = Error>,
     {
-        let caller = caller_of(&request)?;
+        let caller = reader::<K, _>(&request)?;
         let item = self
             .inventory
             .get_available(&caller, request.into_inner().try_into()?)
             .await?;
         Ok(Response::new(respond(WireItem::new(item, false).into())))
     }
+}
+
+/// The caller put in the request by the authentication interceptor.
+/// The caller of a read, checked against the resource's read scope.
+fn reader<K: Wire, T>(request: &Request<T>) -> Result<Caller> {
+    let caller = caller_of(request)?;
+    caller.authorize_read::<K>()?;
+    Ok(caller)
 }
 
 /// The caller put in the request by the authentication interceptor.

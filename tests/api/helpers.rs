@@ -5,7 +5,7 @@
 //! without a database name) add PostgreSQL and MariaDB; a configured server
 //! that cannot be reached fails the test, it is never skipped.
 
-use numbering::config::{AuthMode, Settings};
+use numbering::config::{AuthMode, JwtSettings, Settings};
 use numbering::startup::Application;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::time::Duration;
@@ -128,14 +128,21 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(engine: Engine) -> Self {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    /// A server on trusted headers, unless `configure` says otherwise.
+    pub async fn spawn_with(engine: Engine, configure: impl FnOnce(&mut Settings)) -> Self {
         let database = TestDatabase::create(engine).await;
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: database.url.clone(),
             auth: AuthMode::TrustedHeaders,
+            jwt: JwtSettings::default(),
             shutdown_grace: Duration::from_secs(5),
             command: None,
         };
+        configure(&mut settings);
         let app = Application::build(&settings)
             .await
             .expect("the application starts");
