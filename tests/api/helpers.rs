@@ -119,6 +119,8 @@ impl Drop for TestDatabase {
 /// The server under test.
 pub struct TestApp {
     pub engine: Engine,
+    /// The admin token of a JWT server started without keys.
+    pub bootstrap_token: Option<String>,
     pub address: std::net::SocketAddr,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
@@ -147,6 +149,7 @@ impl TestApp {
             .await
             .expect("the application starts");
         let address = app.local_addr().unwrap();
+        let bootstrap_token = app.bootstrap_token().map(str::to_owned);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -162,6 +165,7 @@ impl TestApp {
             .expect("the server accepts connections");
         Self {
             engine,
+            bootstrap_token,
             address,
             channel,
             stop: Some(stop),

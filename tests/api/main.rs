@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod health;
 mod items;
+mod jwt;
 mod listing;
 mod shutdown;
 mod visibility;
