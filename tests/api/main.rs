@@ -14,6 +14,7 @@ mod health;
 mod items;
 mod jwt;
 mod listing;
+mod matrix;
 mod shutdown;
 mod visibility;
 

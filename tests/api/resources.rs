@@ -89,6 +89,9 @@ type Reply<T> = Result<T, Status>;
 /// What tells the two kinds apart in the tests: names, reasons, and sample
 /// identifiers.
 pub trait Samples {
+    /// As in the RPC names: `CreateDid`, `ListDids`.
+    const SINGULAR: &'static str;
+    const PLURAL: &'static str;
     const VALUE_FIELD: &'static str;
     const VALUES_FIELD: &'static str;
     const TAKEN_REASON: &'static str;
@@ -522,6 +525,8 @@ resource_client! {
 }
 
 impl Samples for Dids {
+    const SINGULAR: &'static str = "Did";
+    const PLURAL: &'static str = "Dids";
     const VALUE_FIELD: &'static str = "number";
     const VALUES_FIELD: &'static str = "numbers";
     const TAKEN_REASON: &'static str = "DID_NUMBER_TAKEN";
@@ -547,6 +552,8 @@ impl Samples for Dids {
 }
 
 impl Samples for SenderIds {
+    const SINGULAR: &'static str = "SenderId";
+    const PLURAL: &'static str = "SenderIds";
     const VALUE_FIELD: &'static str = "sender_id";
     const VALUES_FIELD: &'static str = "sender_ids";
     const TAKEN_REASON: &'static str = "SENDER_ID_TAKEN";

@@ -1,0 +1,260 @@
+//! The authorization matrix: every RPC of both services, by every role, on an
+//! item of every owner, with the status code the contract expects. The test
+//! fails if the service descriptor has an RPC the table does not cover.
+
+use crate::helpers::{Identity, TestApp, organization};
+use crate::resources::{AvailableParams, Changes, ListParams, Record, Resource};
+use prost::Message;
+use std::collections::BTreeSet;
+use tonic::Code;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Create,
+    Get,
+    Update,
+    Delete,
+    Assign,
+    Unassign,
+    List,
+    ListAvailable,
+    GetAvailable,
+}
+
+const OPS: [Op; 9] = [
+    Op::Create,
+    Op::Get,
+    Op::Update,
+    Op::Delete,
+    Op::Assign,
+    Op::Unassign,
+    Op::List,
+    Op::ListAvailable,
+    Op::GetAvailable,
+];
+
+impl Op {
+    fn rpc<R: Resource>(self) -> String {
+        match self {
+            Op::List => format!("List{}", R::PLURAL),
+            Op::ListAvailable => format!("ListAvailable{}", R::PLURAL),
+            Op::GetAvailable => format!("GetAvailable{}", R::SINGULAR),
+            other => format!("{other:?}{}", R::SINGULAR),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Admin,
+    Accountant,
+    Reseller,
+}
+
+/// Whose item the call is about. For lists and create, which organization the
+/// request names (`Deleted`: `show_deleted` for lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Nobody,
+    Shared,
+    Caller,
+    Another,
+    Deleted,
+}
+
+use Code::{
+    FailedPrecondition as Held, NotFound as Hidden, Ok as Allowed, PermissionDenied as Denied,
+};
+
+/// The contract, row by row: (operation, owner, [admin, accountant, reseller]).
+const MATRIX: &[(Op, Owner, [Code; 3])] = &[
+    (Op::Create, Owner::Nobody, [Allowed, Denied, Denied]),
+    (Op::Get, Owner::Shared, [Allowed, Allowed, Allowed]),
+    (Op::Get, Owner::Caller, [Allowed, Allowed, Allowed]),
+    (Op::Get, Owner::Another, [Allowed, Allowed, Hidden]),
+    (Op::Get, Owner::Deleted, [Allowed, Allowed, Hidden]),
+    (Op::Update, Owner::Shared, [Allowed, Denied, Denied]),
+    (Op::Update, Owner::Caller, [Allowed, Denied, Denied]),
+    (Op::Update, Owner::Another, [Allowed, Denied, Denied]),
+    (Op::Update, Owner::Deleted, [Hidden, Denied, Denied]),
+    (Op::Delete, Owner::Shared, [Allowed, Denied, Denied]),
+    (Op::Delete, Owner::Caller, [Allowed, Denied, Denied]),
+    (Op::Delete, Owner::Another, [Allowed, Denied, Denied]),
+    (Op::Delete, Owner::Deleted, [Hidden, Denied, Denied]),
+    // Assign to the caller's organization.
+    (Op::Assign, Owner::Shared, [Allowed, Denied, Denied]),
+    (Op::Assign, Owner::Caller, [Allowed, Denied, Denied]),
+    (Op::Assign, Owner::Another, [Held, Denied, Denied]),
+    (Op::Assign, Owner::Deleted, [Hidden, Denied, Denied]),
+    (Op::Unassign, Owner::Shared, [Allowed, Denied, Denied]),
+    (Op::Unassign, Owner::Caller, [Allowed, Denied, Denied]),
+    (Op::Unassign, Owner::Another, [Allowed, Denied, Denied]),
+    (Op::Unassign, Owner::Deleted, [Hidden, Denied, Denied]),
+    (Op::List, Owner::Nobody, [Allowed, Allowed, Allowed]),
+    (Op::List, Owner::Caller, [Allowed, Allowed, Allowed]),
+    (Op::List, Owner::Another, [Allowed, Allowed, Denied]),
+    (Op::List, Owner::Deleted, [Allowed, Allowed, Denied]),
+    (
+        Op::ListAvailable,
+        Owner::Nobody,
+        [Allowed, Allowed, Allowed],
+    ),
+    (
+        Op::ListAvailable,
+        Owner::Caller,
+        [Allowed, Allowed, Allowed],
+    ),
+    (
+        Op::ListAvailable,
+        Owner::Another,
+        [Allowed, Allowed, Denied],
+    ),
+    // For the caller's organization (staff name it).
+    (Op::GetAvailable, Owner::Shared, [Allowed, Allowed, Allowed]),
+    (Op::GetAvailable, Owner::Caller, [Allowed, Allowed, Allowed]),
+    (Op::GetAvailable, Owner::Another, [Hidden, Hidden, Hidden]),
+    (Op::GetAvailable, Owner::Deleted, [Hidden, Hidden, Hidden]),
+];
+
+/// The RPC names of a service, as its descriptor lists them.
+fn described_rpcs(service: &str) -> BTreeSet<String> {
+    let set =
+        prost_types::FileDescriptorSet::decode(numbering::proto::FILE_DESCRIPTOR_SET).unwrap();
+    set.file
+        .iter()
+        .filter(|file| file.package() == "numbering.v1")
+        .flat_map(|file| &file.service)
+        .filter(|s| s.name() == service)
+        .flat_map(|s| s.method.iter().map(|m| m.name().to_owned()))
+        .collect()
+}
+
+pub async fn every_rpc_role_and_owner_gets_the_contracts_status<R: Resource>(app: &TestApp) {
+    let service = format!("{}Service", R::SINGULAR);
+    let covered: BTreeSet<String> = MATRIX.iter().map(|(op, ..)| op.rpc::<R>()).collect();
+    assert_eq!(
+        described_rpcs(&service),
+        covered,
+        "the matrix must cover every RPC of {service}"
+    );
+    assert_eq!(OPS.len(), covered.len());
+
+    let api = R::new(app);
+    let own = organization();
+    let mut n = 0;
+    for &(op, owner, expected) in MATRIX {
+        // Writes are refused to all but the admin, so the admin goes last.
+        for (role, code) in [
+            (Role::Reseller, expected[2]),
+            (Role::Accountant, expected[1]),
+            (Role::Admin, expected[0]),
+        ] {
+            n += 10;
+            let item = fixture(&api, owner, own, n).await;
+            let caller = match role {
+                Role::Admin => Identity::admin(),
+                Role::Accountant => Identity::accountant(),
+                Role::Reseller => Identity::reseller(own),
+            };
+            let staff = role != Role::Reseller;
+            let got = call(&api, op, owner, &caller, staff, item.as_ref(), own, n + 5).await;
+            assert_eq!(
+                got,
+                code,
+                "{} by {role:?} on an item of {owner:?}",
+                op.rpc::<R>()
+            );
+        }
+    }
+}
+
+/// One item of `owner` (none for `Nobody`), with a fresh value.
+async fn fixture<R: Resource>(api: &R, owner: Owner, own: Uuid, n: u32) -> Option<Record> {
+    let admin = Identity::admin();
+    let item = match owner {
+        Owner::Nobody => return None,
+        _ => api.seed(n, "MA").await,
+    };
+    Some(match owner {
+        Owner::Caller => api
+            .assign(&admin, &item.id, &own.to_string())
+            .await
+            .unwrap(),
+        Owner::Another => api
+            .assign(&admin, &item.id, &organization().to_string())
+            .await
+            .unwrap(),
+        Owner::Deleted => api.delete(&admin, &item.id).await.unwrap(),
+        _ => item,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn call<R: Resource>(
+    api: &R,
+    op: Op,
+    owner: Owner,
+    caller: &Identity,
+    staff: bool,
+    item: Option<&Record>,
+    own: Uuid,
+    n: u32,
+) -> Code {
+    let id = item.map(|i| i.id.clone()).unwrap_or_default();
+    let named = match owner {
+        Owner::Caller => Some(own.to_string()),
+        Owner::Another => Some(organization().to_string()),
+        _ => None,
+    };
+    let own = own.to_string();
+    let outcome = match op {
+        Op::Create => api
+            .create(caller, &R::value(n), "MA", None, 0)
+            .await
+            .map(drop),
+        Op::Get => api.get(caller, &id).await.map(drop),
+        Op::Update => api
+            .update(
+                caller,
+                &id,
+                Changes {
+                    description: Some("x".into()),
+                    ..Changes::default()
+                },
+            )
+            .await
+            .map(drop),
+        Op::Delete => api.delete(caller, &id).await.map(drop),
+        Op::Assign => api.assign(caller, &id, &own).await.map(drop),
+        Op::Unassign => api.unassign(caller, &id).await.map(drop),
+        Op::List => {
+            let params = ListParams {
+                organization_id: named,
+                show_deleted: owner == Owner::Deleted,
+                ..ListParams::default()
+            };
+            api.list(caller, params).await.map(drop)
+        }
+        Op::ListAvailable => api
+            .list_available(
+                caller,
+                AvailableParams {
+                    organization_id: named,
+                    ..AvailableParams::default()
+                },
+            )
+            .await
+            .map(drop),
+        Op::GetAvailable => api
+            .get_available(caller, &id, staff.then_some(own.as_str()))
+            .await
+            .map(drop),
+    };
+    match outcome {
+        Ok(()) => Code::Ok,
+        Err(status) => status.code(),
+    }
+}
+
+crate::for_both_resources!(every_rpc_role_and_owner_gets_the_contracts_status);
