@@ -11,6 +11,7 @@ mod available;
 mod cli;
 mod concurrency;
 mod health;
+mod isolation;
 mod items;
 mod jwt;
 mod listing;
