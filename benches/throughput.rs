@@ -5,7 +5,7 @@
 //! against another engine. `BENCH_ITEMS` sets the inventory size (default
 //! 5000). It prints figures; it asserts nothing.
 
-use numbering::config::{AuthMode, JwtSettings, Settings};
+use numbering::config::{AuthMode, JwtSettings, Settings, TlsSettings};
 use numbering::proto::v1 as pb;
 use numbering::proto::v1::did_service_client::DidServiceClient;
 use numbering::startup::Application;
@@ -52,6 +52,7 @@ async fn main() {
         database_url: database_url.clone(),
         auth: AuthMode::TrustedHeaders,
         jwt: JwtSettings::default(),
+        tls: TlsSettings::default(),
         shutdown_grace: Duration::from_secs(1),
         command: None,
     };

@@ -34,6 +34,9 @@ pub struct Settings {
     #[command(flatten)]
     pub jwt: JwtSettings,
 
+    #[command(flatten)]
+    pub tls: TlsSettings,
+
     /// How long in-flight calls may run on after a shutdown signal.
     #[arg(long, env = "NUMBERING_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_grace: Duration,
@@ -72,6 +75,39 @@ pub struct JwtSettings {
     /// Required `aud` of every token.
     #[arg(long = "jwt-audience", env = "NUMBERING_JWT_AUDIENCE", global = true)]
     pub audience: Option<String>,
+}
+
+/// TLS for the gRPC port; without a certificate the port is plaintext (for a
+/// mesh that terminates TLS, or local use).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsSettings {
+    /// PEM certificate chain of the server.
+    #[arg(
+        long = "tls-cert",
+        env = "NUMBERING_TLS_CERT",
+        requires = "key",
+        global = true
+    )]
+    pub cert: Option<PathBuf>,
+
+    /// PEM private key of the server certificate.
+    #[arg(
+        long = "tls-key",
+        env = "NUMBERING_TLS_KEY",
+        requires = "cert",
+        global = true
+    )]
+    pub key: Option<PathBuf>,
+
+    /// PEM CA certificates: when set, clients must present a certificate
+    /// they signed (mutual TLS).
+    #[arg(
+        long = "tls-client-ca",
+        env = "NUMBERING_TLS_CLIENT_CA",
+        requires = "cert",
+        global = true
+    )]
+    pub client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]

@@ -3,7 +3,7 @@
 
 use crate::auth::jwt::{Claims, KeyError, Verifier, mint};
 use crate::auth::{Authenticator, Caller, Role, Scopes};
-use crate::config::{AuthMode, JwtSettings, Settings, TokenRequest};
+use crate::config::{AuthMode, JwtSettings, Settings, TlsSettings, TokenRequest};
 use crate::domain::{OrganizationId, UserId};
 use crate::grpc::{DidApi, Handlers, SenderIdApi};
 use crate::proto::v1::did_service_server::DidServiceServer;
@@ -15,8 +15,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -39,6 +39,8 @@ pub enum StartupError {
     JwtKeys(#[from] KeyError),
     #[error("token: {0}")]
     Token(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// The `token` subcommand: a token signed with the configured secret.
@@ -80,6 +82,7 @@ pub struct Application {
     store: Store,
     authenticator: Authenticator,
     bootstrap_token: Option<String>,
+    tls: Option<ServerTlsConfig>,
     shutdown_grace: Duration,
 }
 
@@ -87,6 +90,7 @@ impl Application {
     /// Connects to the database, applies migrations and binds the port.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let (authenticator, bootstrap_token) = authenticator(settings.auth, &settings.jwt)?;
+        let tls = tls(&settings.tls)?;
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
         let listener = TcpListener::bind(settings.listen).await?;
@@ -95,6 +99,7 @@ impl Application {
             store,
             authenticator,
             bootstrap_token,
+            tls,
             shutdown_grace: settings.shutdown_grace,
         })
     }
@@ -125,6 +130,7 @@ impl Application {
             store,
             authenticator: authenticate,
             bootstrap_token,
+            tls,
             shutdown_grace,
         } = self;
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -154,7 +160,11 @@ impl Application {
                 let _ = stopping.send(());
             }
         };
-        let server = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = tls {
+            builder = builder.tls_config(tls)?;
+        }
+        let server = builder
             .layer(RpcSpanLayer)
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -232,6 +242,22 @@ fn authenticator(
         .with_issuer(jwt.issuer.clone())
         .with_audience(jwt.audience.clone());
     Ok((Authenticator::Jwt(std::sync::Arc::new(verifier)), bootstrap))
+}
+
+/// The server's TLS configuration, if a certificate is set.
+fn tls(settings: &TlsSettings) -> Result<Option<ServerTlsConfig>, StartupError> {
+    let (Some(cert), Some(key)) = (&settings.cert, &settings.key) else {
+        return Ok(None);
+    };
+    let read = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| StartupError::Tls(format!("cannot read {}: {e}", path.display())))
+    };
+    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+    if let Some(ca) = &settings.client_ca {
+        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(Some(config))
 }
 
 const BOOTSTRAP_TTL: Duration = Duration::from_secs(24 * 3600);

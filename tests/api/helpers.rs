@@ -5,7 +5,7 @@
 //! without a database name) add PostgreSQL and MariaDB; a configured server
 //! that cannot be reached fails the test, it is never skipped.
 
-use numbering::config::{AuthMode, JwtSettings, Settings};
+use numbering::config::{AuthMode, JwtSettings, Settings, TlsSettings};
 use numbering::startup::Application;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::time::Duration;
@@ -141,6 +141,7 @@ impl TestApp {
             database_url: database.url.clone(),
             auth: AuthMode::TrustedHeaders,
             jwt: JwtSettings::default(),
+            tls: TlsSettings::default(),
             shutdown_grace: Duration::from_secs(5),
             command: None,
         };
@@ -158,11 +159,11 @@ impl TestApp {
             .await
             .expect("the server runs");
         });
+        // Lazy: a TLS server refuses this plaintext channel, and its tests
+        // make their own.
         let channel = Channel::from_shared(format!("http://{address}"))
             .unwrap()
-            .connect()
-            .await
-            .expect("the server accepts connections");
+            .connect_lazy();
         Self {
             engine,
             bootstrap_token,

@@ -17,6 +17,7 @@ mod jwt;
 mod listing;
 mod matrix;
 mod shutdown;
+mod tls;
 mod visibility;
 
 /// Stamps each generic test out twice, for DIDs and for Sender IDs, each run
