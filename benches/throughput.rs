@@ -5,7 +5,9 @@
 //! against another engine. `BENCH_ITEMS` sets the inventory size (default
 //! 5000). It prints figures; it asserts nothing.
 
-use numbering::config::{AuthMode, JwtSettings, Settings, TlsSettings};
+use numbering::config::{
+    AuthMode, HealthSettings, JwtSettings, LogFormat, OptionalListen, Settings, TlsSettings,
+};
 use numbering::proto::v1 as pb;
 use numbering::proto::v1::did_service_client::DidServiceClient;
 use numbering::startup::Application;
@@ -50,10 +52,17 @@ async fn main() {
     let settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
+        database_max_connections: 10,
         auth: AuthMode::TrustedHeaders,
         jwt: JwtSettings::default(),
         tls: TlsSettings::default(),
         shutdown_grace: Duration::from_secs(1),
+        health: HealthSettings {
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(2),
+        },
+        metrics_listen: OptionalListen(None),
+        log_format: LogFormat::Text,
         command: None,
     };
     let app = Application::build(&settings)

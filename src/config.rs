@@ -27,6 +27,17 @@ pub struct Settings {
     )]
     pub database_url: String,
 
+    /// Most connections the pool opens (an in-memory SQLite database gets
+    /// one: each connection would see its own database).
+    #[arg(
+        long,
+        env = "NUMBERING_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub database_max_connections: u32,
+
     /// How callers are identified.
     #[arg(long, env = "NUMBERING_AUTH", value_enum, default_value_t = AuthMode::Jwt, global = true)]
     pub auth: AuthMode,
@@ -40,6 +51,22 @@ pub struct Settings {
     /// How long in-flight calls may run on after a shutdown signal.
     #[arg(long, env = "NUMBERING_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_grace: Duration,
+
+    #[command(flatten)]
+    pub health: HealthSettings,
+
+    /// Address of the Prometheus endpoint (`GET /metrics`), or `off`.
+    #[arg(
+        long,
+        env = "NUMBERING_METRICS_LISTEN",
+        default_value = "0.0.0.0:9090",
+        global = true
+    )]
+    pub metrics_listen: OptionalListen,
+
+    /// Log lines as human-readable text or as one JSON object each.
+    #[arg(long, env = "NUMBERING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -110,6 +137,55 @@ pub struct TlsSettings {
     pub client_ca: Option<PathBuf>,
 }
 
+/// How readiness follows the database.
+#[derive(Debug, Clone, Args)]
+pub struct HealthSettings {
+    /// How often readiness checks that the database answers.
+    #[arg(
+        long = "health-interval",
+        env = "NUMBERING_HEALTH_INTERVAL",
+        default_value = "5s",
+        value_parser = humantime::parse_duration,
+        global = true
+    )]
+    pub interval: Duration,
+
+    /// How long one database check may take before it counts as a failure.
+    #[arg(
+        long = "health-timeout",
+        env = "NUMBERING_HEALTH_TIMEOUT",
+        default_value = "2s",
+        value_parser = humantime::parse_duration,
+        global = true
+    )]
+    pub timeout: Duration,
+}
+
+/// A listen address that can be turned `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionalListen(pub Option<SocketAddr>);
+
+impl std::str::FromStr for OptionalListen {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value.eq_ignore_ascii_case("off") {
+            return Ok(Self(None));
+        }
+        value
+            .parse()
+            .map(|address| Self(Some(address)))
+            .map_err(|e| format!("{e}: expected HOST:PORT or off"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event, coloured on a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Serve gRPC (the default).
@@ -159,5 +235,15 @@ mod tests {
         assert!(settings.database_url.starts_with("sqlite://"));
         assert_eq!(settings.command, None);
         assert_eq!(settings.auth, AuthMode::Jwt);
+        assert_eq!(settings.metrics_listen.0.map(|a| a.port()), Some(9090));
+        assert_eq!(settings.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn metrics_can_be_turned_off() {
+        let settings = Settings::try_parse_from(["numbering", "--metrics-listen", "off"]).unwrap();
+        assert_eq!(settings.metrics_listen, OptionalListen(None));
+        let bad = Settings::try_parse_from(["numbering", "--metrics-listen", "9090"]);
+        assert!(bad.unwrap_err().to_string().contains("--metrics-listen"));
     }
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = Settings::parse();
-    numbering::telemetry::init();
+    numbering::telemetry::init(settings.log_format);
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -26,7 +26,8 @@ async fn run(settings: Settings) -> Result<(), StartupError> {
                 .await
         }
         Command::Migrate => {
-            let store = Store::connect(&settings.database_url).await?;
+            let store =
+                Store::connect(&settings.database_url, settings.database_max_connections).await?;
             store.migrate().await?;
             store.close().await?;
             tracing::info!("migrations applied");

@@ -3,27 +3,23 @@
 
 use crate::auth::jwt::{Claims, KeyError, Verifier, mint};
 use crate::auth::{Authenticator, Caller, Role, Scopes};
-use crate::config::{AuthMode, JwtSettings, Settings, TlsSettings, TokenRequest};
+use crate::config::{AuthMode, HealthSettings, JwtSettings, Settings, TlsSettings, TokenRequest};
 use crate::domain::{OrganizationId, UserId};
 use crate::grpc::{DidApi, Handlers, SenderIdApi};
+use crate::health::Health;
+use crate::metrics::Metrics;
 use crate::proto::v1::did_service_server::DidServiceServer;
 use crate::proto::v1::sender_id_service_server::SenderIdServiceServer;
 use crate::store::Store;
-use crate::telemetry::RpcSpanLayer;
+use crate::telemetry::RpcLayer;
 use sea_orm::DbErr;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
-use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
-
-/// Health name that reports only that the process answers (liveness).
-pub const LIVENESS: &str = "liveness";
-/// Service names reported by health besides `""`.
-pub const SERVICES: [&str; 2] = ["numbering.v1.DidService", "numbering.v1.SenderIdService"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -84,6 +80,8 @@ pub struct Application {
     bootstrap_token: Option<String>,
     tls: Option<ServerTlsConfig>,
     shutdown_grace: Duration,
+    health: HealthSettings,
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -91,9 +89,14 @@ impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let (authenticator, bootstrap_token) = authenticator(settings.auth, &settings.jwt)?;
         let tls = tls(&settings.tls)?;
-        let store = Store::connect(&settings.database_url).await?;
+        let store =
+            Store::connect(&settings.database_url, settings.database_max_connections).await?;
         store.migrate().await?;
         let listener = TcpListener::bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics_listen.0 {
+            Some(address) => Some(TcpListener::bind(address).await?),
+            None => None,
+        };
         Ok(Self {
             listener,
             store,
@@ -101,6 +104,8 @@ impl Application {
             bootstrap_token,
             tls,
             shutdown_grace: settings.shutdown_grace,
+            health: settings.health.clone(),
+            metrics_listener,
         })
     }
 
@@ -113,6 +118,13 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The address of the metrics endpoint, unless it is off.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
+    }
+
     /// Serves until SIGTERM or Ctrl-C.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         self.run_until(shutdown_signal()).await
@@ -120,7 +132,8 @@ impl Application {
 
     /// Serves until `stop` completes: then reports NOT_SERVING, stops
     /// accepting, lets in-flight calls finish for the grace period, cuts off
-    /// what is still open, and closes the pool.
+    /// what is still open, and closes the pool. Metrics are served until the
+    /// end.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send,
@@ -132,12 +145,26 @@ impl Application {
             bootstrap_token,
             tls,
             shutdown_grace,
+            health: health_settings,
+            metrics_listener,
         } = self;
-        let (health, health_service) = tonic_health::server::health_reporter();
-        set_health(&health, ServingStatus::Serving).await;
-        health
-            .set_service_status(LIVENESS, ServingStatus::Serving)
-            .await;
+        let metrics = Arc::new(Metrics::new());
+        let metrics_server = metrics_listener.map(|listener| {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "metrics at /metrics");
+            }
+            tokio::spawn(crate::metrics::serve(
+                listener,
+                metrics.clone(),
+                store.clone(),
+            ))
+        });
+        let (health, health_service) = Health::new().await;
+        let readiness = tokio::spawn(health.clone().follow_database(
+            store.clone(),
+            health_settings,
+            metrics.database_up.clone(),
+        ));
 
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
@@ -145,27 +172,27 @@ impl Application {
         if let Some(token) = bootstrap_token {
             announce_bootstrap_token(&token);
         }
-        let dids = DidApi::new(Handlers::new(store.clone()));
-        let sender_ids = SenderIdApi::new(Handlers::new(store.clone()));
+        let dids = DidApi::new(Handlers::new(store.clone(), metrics.streams.clone()));
+        let sender_ids = SenderIdApi::new(Handlers::new(store.clone(), metrics.streams.clone()));
 
         let address = listener.local_addr()?;
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shutdown = {
-            let health = health.clone();
-            async move {
-                stop.await;
-                tracing::info!(grace = ?shutdown_grace, "shutting down: finishing in-flight calls");
-                set_health(&health, ServingStatus::NotServing).await;
-                let _ = stopping.send(());
-            }
+        let shutdown = async move {
+            stop.await;
+            tracing::info!(grace = ?shutdown_grace, "shutting down: finishing in-flight calls");
+            // Not ready from now on, whatever the database says; liveness
+            // stays, so that the drain is not cut short by a restart.
+            readiness.abort();
+            health.set_ready(false).await;
+            let _ = stopping.send(());
         };
         let mut builder = Server::builder();
         if let Some(tls) = tls {
             builder = builder.tls_config(tls)?;
         }
         let server = builder
-            .layer(RpcSpanLayer)
+            .layer(RpcLayer::new(metrics.rpc.clone()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -194,6 +221,9 @@ impl Application {
             () = grace_over => tracing::warn!("grace period over: closing the calls still open"),
         }
         store.close().await?;
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -275,13 +305,6 @@ fn announce_bootstrap_token(token: &str) {
          NUMBERING_JWT_SECRET set and run `numbering token --role reseller --org <uuid>`."
     );
     println!("export NUMBERING_TOKEN={token}");
-}
-
-async fn set_health(health: &HealthReporter, status: ServingStatus) {
-    health.set_service_status("", status).await;
-    for service in SERVICES {
-        health.set_service_status(service, status).await;
-    }
 }
 
 /// Completes on SIGTERM (how Kubernetes stops a pod) or Ctrl-C.

@@ -1,7 +1,11 @@
-//! Logs: the subscriber, and one span per RPC naming the method, the caller's
-//! role and organization, the status code and the latency.
+//! Logs and RPC metrics: the subscriber, and one span per RPC naming its
+//! request id, method, peer, the caller's role and organization, the status
+//! code and the latency.
 
 use crate::auth::Caller;
+use crate::config::LogFormat;
+use crate::metrics::{MethodLabels, RpcMetrics};
+use http::HeaderValue;
 use http_body::{Body, Frame};
 use pin_project_lite::pin_project;
 use std::pin::Pin;
@@ -12,14 +16,40 @@ use tracing::{Instrument, Span};
 use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: `info`).
-pub fn init() {
+pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // The RPC span's fields (request id, method, …) on every line of
+        // the call, as `span`, beside the event's own fields.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+/// The metadata key of the request id.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The caller's request id if it is a sensible one (1 to 128 visible ASCII
+/// characters), or a new UUID.
+fn request_id(headers: &http::HeaderMap) -> HeaderValue {
+    headers
+        .get(REQUEST_ID)
+        .filter(|v| (1..=128).contains(&v.len()) && v.as_bytes().iter().all(u8::is_ascii_graphic))
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                .expect("a UUID is a valid header value")
+        })
 }
 
 /// Names the caller on the current RPC's span (called by the interceptor).
@@ -31,23 +61,36 @@ pub fn record_caller(caller: &Caller) {
     }
 }
 
-/// A tower layer giving every RPC its span and a closing log line.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RpcSpanLayer;
+/// A tower layer giving every RPC its request id, span, metrics and a
+/// closing log line.
+#[derive(Debug, Clone)]
+pub struct RpcLayer {
+    metrics: RpcMetrics,
+}
 
-impl<S> tower::Layer<S> for RpcSpanLayer {
-    type Service = RpcSpan<S>;
+impl RpcLayer {
+    pub fn new(metrics: RpcMetrics) -> Self {
+        Self { metrics }
+    }
+}
+
+impl<S> tower::Layer<S> for RpcLayer {
+    type Service = Rpc<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        RpcSpan { inner }
+        Rpc {
+            inner,
+            metrics: self.metrics.clone(),
+        }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct RpcSpan<S> {
+pub struct Rpc<S> {
     inner: S,
+    metrics: RpcMetrics,
 }
 
-impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for RpcSpan<S>
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Rpc<S>
 where
     S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
     S::Future: Send + 'static,
@@ -61,36 +104,49 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
+        let request_id = request_id(request.headers());
+        request.headers_mut().insert(REQUEST_ID, request_id.clone());
+        let peer = request
+            .extensions()
+            .get::<tonic::transport::server::TcpConnectInfo>()
+            .and_then(|info| info.remote_addr());
         let span = tracing::info_span!(
             "rpc",
+            request_id = %String::from_utf8_lossy(request_id.as_bytes()),
             method = %request.uri().path(),
+            peer = Empty,
             role = Empty,
             organization = Empty,
             code = Empty,
             latency_ms = Empty,
         );
+        if let Some(peer) = peer {
+            span.record("peer", tracing::field::display(peer));
+        }
         // Probes and reflection are frequent and dull: log them at debug.
         let routine = request.uri().path().starts_with("/grpc.");
-        let started = Instant::now();
+        let labels = self.metrics.labels(request.uri().path());
+        self.metrics.started(&labels);
+        let log = CallLog {
+            span: span.clone(),
+            started: Instant::now(),
+            code: None,
+            routine,
+            metrics: self.metrics.clone(),
+            labels,
+            done: false,
+        };
         let future = span.in_scope(|| self.inner.call(request));
-        let body_span = span.clone();
         Box::pin(
             async move {
-                let response = future.await?;
+                let mut log = log;
+                let mut response = future.await?;
                 // A call that fails before any message ("trailers-only")
                 // carries its status in the headers; others in the trailers.
-                let early = grpc_status(response.headers());
-                Ok(response.map(|body| Logged {
-                    body,
-                    log: CallLog {
-                        span: body_span,
-                        started,
-                        code: early,
-                        routine,
-                        done: false,
-                    },
-                }))
+                log.code = grpc_status(response.headers());
+                response.headers_mut().insert(REQUEST_ID, request_id);
+                Ok(response.map(|body| Logged { body, log }))
             }
             .instrument(span),
         )
@@ -111,22 +167,25 @@ struct CallLog {
     started: Instant,
     code: Option<i32>,
     routine: bool,
+    metrics: RpcMetrics,
+    labels: MethodLabels,
     done: bool,
 }
 
 impl CallLog {
-    fn finish(&mut self, outcome: &str) {
+    /// Logs and counts the call once, with its status code, or `otherwise`
+    /// when it ended without one.
+    fn finish(&mut self, otherwise: tonic::Code) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
+        let elapsed = self.started.elapsed();
+        let code = self.code.map_or(otherwise, tonic::Code::from_i32);
+        self.metrics
+            .finished(&self.labels, code, elapsed.as_secs_f64());
         // Whole microseconds, shown as milliseconds.
-        let latency_ms = self.started.elapsed().as_micros() as f64 / 1000.0;
-        match self.code {
-            Some(code) => self
-                .span
-                .record("code", tracing::field::debug(tonic::Code::from_i32(code))),
-            None => self.span.record("code", outcome),
-        };
+        let latency_ms = elapsed.as_micros() as f64 / 1000.0;
+        self.span.record("code", tracing::field::debug(code));
         self.span.record("latency_ms", latency_ms);
         if self.routine {
             tracing::debug!(parent: &self.span, "rpc finished");
@@ -138,8 +197,9 @@ impl CallLog {
 
 impl Drop for CallLog {
     fn drop(&mut self) {
-        // The client went away (or the server stopped) mid-response.
-        self.finish("Cancelled");
+        // The client went away (or the server stopped) mid-response, or
+        // the request failed before a response.
+        self.finish(tonic::Code::Cancelled);
     }
 }
 
@@ -152,16 +212,17 @@ impl<B: Body> Body for Logged<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
+        // Whatever the body logs while it is produced belongs to the call.
+        let _entered = this.log.span.clone().entered();
         let frame = ready!(this.body.poll_frame(cx));
         match &frame {
             Some(Ok(frame)) => {
                 if let Some(code) = frame.trailers_ref().and_then(grpc_status) {
                     this.log.code = Some(code);
-                    this.log.finish("Unknown");
+                    this.log.finish(tonic::Code::Unknown);
                 }
             }
-            Some(Err(_)) => this.log.finish("Unknown"),
-            None => this.log.finish("Unknown"),
+            Some(Err(_)) | None => this.log.finish(tonic::Code::Unknown),
         }
         Poll::Ready(frame)
     }

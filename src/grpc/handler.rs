@@ -8,6 +8,7 @@ use crate::auth::Caller;
 use crate::domain::{Item, ItemId};
 use crate::error::{Error, Result};
 use crate::inventory::{AvailableLookup, AvailableRequest, Inventory, ListRequest, Write};
+use crate::metrics::{OpenStream, StreamMetrics};
 use crate::proto::v1 as pb;
 use crate::store::{PageReceiver, Store, StoredKind};
 use futures::{Stream, StreamExt};
@@ -30,12 +31,14 @@ pub trait Wire: StoredKind {
 
 pub struct Handlers<K> {
     inventory: Inventory<K>,
+    streams: StreamMetrics,
 }
 
 impl<K: Wire> Handlers<K> {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, streams: StreamMetrics) -> Self {
         Self {
             inventory: Inventory::new(store),
+            streams,
         }
     }
 
@@ -90,6 +93,7 @@ impl<K: Wire> Handlers<K> {
         let staff = caller.is_staff();
         Ok(stream_pages(
             pages,
+            self.streams.open(K::SCOPE),
             move |item| WireItem::new(item, staff).into(),
             respond,
         ))
@@ -111,6 +115,7 @@ impl<K: Wire> Handlers<K> {
                 .list_available(&caller, request.into_inner().try_into()?, until)?;
         Ok(stream_pages(
             pages,
+            self.streams.open(K::SCOPE),
             |item| WireItem::new(item, false).into(),
             respond,
         ))
@@ -160,13 +165,17 @@ fn reply<K: Wire, Resp>(
     Response::new(respond(WireItem::new(item, caller.is_staff()).into()))
 }
 
+/// The pages as wire messages; `open` counts them and the stream as open
+/// until tonic drops it.
 fn stream_pages<K: StoredKind, T: Send + 'static, Resp: Send + 'static>(
     pages: PageReceiver<K>,
+    open: OpenStream,
     to_wire: impl Fn(Item<K>) -> T + Send + 'static,
     respond: fn(Vec<T>, pb::PaginationMeta) -> Resp,
 ) -> Response<PageStream<Resp>> {
     let stream = ReceiverStream::new(pages).map(move |page| {
         let page = page?;
+        open.sent(page.items.len());
         Ok(respond(
             page.items.into_iter().map(&to_wire).collect(),
             page.meta.into(),

@@ -19,6 +19,24 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
 
+/// The occupancy of the connection pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+impl PoolStats {
+    fn of<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> Self {
+        Self {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        }
+    }
+}
+
 /// A pool of connections to one database, of any supported engine.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -26,9 +44,12 @@ pub struct Store {
 }
 
 impl Store {
-    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+    /// Opens a pool of at most `max_connections` connections.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let mut options = ConnectOptions::new(url);
         options
+            .max_connections(if in_memory { 1 } else { max_connections })
             .sqlx_logging(false)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
@@ -56,6 +77,17 @@ impl Store {
 
     pub async fn close(self) -> Result<(), DbErr> {
         self.db.close().await
+    }
+
+    /// How many connections the pool holds, how many of them are idle, and
+    /// how many it may open.
+    pub fn pool_stats(&self) -> PoolStats {
+        match self.backend() {
+            DbBackend::Postgres => PoolStats::of(self.db.get_postgres_connection_pool()),
+            DbBackend::MySql => PoolStats::of(self.db.get_mysql_connection_pool()),
+            DbBackend::Sqlite => PoolStats::of(self.db.get_sqlite_connection_pool()),
+            _ => PoolStats::default(),
+        }
     }
 
     pub fn backend(&self) -> DbBackend {

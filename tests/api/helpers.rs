@@ -5,7 +5,9 @@
 //! without a database name) add PostgreSQL and MariaDB; a configured server
 //! that cannot be reached fails the test, it is never skipped.
 
-use numbering::config::{AuthMode, JwtSettings, Settings, TlsSettings};
+use numbering::config::{
+    AuthMode, HealthSettings, JwtSettings, LogFormat, OptionalListen, Settings, TlsSettings,
+};
 use numbering::startup::Application;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::time::Duration;
@@ -45,6 +47,28 @@ fn server_url(engine: Engine) -> Option<String> {
         .ok()
         .filter(|url| !url.is_empty())
         .map(|url| url.trim_end_matches('/').to_owned())
+}
+
+/// The address of `engine`'s server, for engines that have one.
+pub fn server_address(engine: Engine) -> Option<std::net::SocketAddr> {
+    let url = url::Url::parse(&server_url(engine)?).expect("a database URL");
+    let port = url.port_or_known_default().unwrap_or(match engine {
+        Engine::Postgres => 5432,
+        _ => 3306,
+    });
+    std::net::ToSocketAddrs::to_socket_addrs(&(url.host_str()?, port))
+        .ok()?
+        .next()
+}
+
+/// `url` with its server's address replaced by `address`.
+pub fn url_via(url: &str, address: std::net::SocketAddr) -> String {
+    let mut url = url::Url::parse(url).expect("a database URL");
+    url.set_ip_host(address.ip())
+        .expect("a server URL has a host");
+    url.set_port(Some(address.port()))
+        .expect("a server URL has a port");
+    url.to_string()
 }
 
 /// A database made for one test and dropped after it, even if it panics.
@@ -122,6 +146,8 @@ pub struct TestApp {
     /// The admin token of a JWT server started without keys.
     pub bootstrap_token: Option<String>,
     pub address: std::net::SocketAddr,
+    /// The Prometheus endpoint, if the test turned it on.
+    pub metrics: Option<std::net::SocketAddr>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -139,10 +165,17 @@ impl TestApp {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: database.url.clone(),
+            database_max_connections: 10,
             auth: AuthMode::TrustedHeaders,
             jwt: JwtSettings::default(),
             tls: TlsSettings::default(),
             shutdown_grace: Duration::from_secs(5),
+            health: HealthSettings {
+                interval: Duration::from_secs(5),
+                timeout: Duration::from_secs(2),
+            },
+            metrics_listen: OptionalListen(None),
+            log_format: LogFormat::Text,
             command: None,
         };
         configure(&mut settings);
@@ -150,6 +183,7 @@ impl TestApp {
             .await
             .expect("the application starts");
         let address = app.local_addr().unwrap();
+        let metrics = app.metrics_addr();
         let bootstrap_token = app.bootstrap_token().map(str::to_owned);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -168,6 +202,7 @@ impl TestApp {
             engine,
             bootstrap_token,
             address,
+            metrics,
             channel,
             stop: Some(stop),
             server: Some(server),

@@ -16,6 +16,8 @@ mod items;
 mod jwt;
 mod listing;
 mod matrix;
+mod observability;
+mod readiness;
 mod shutdown;
 mod tls;
 mod visibility;

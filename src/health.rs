@@ -1,0 +1,112 @@
+//! gRPC health. Readiness (`""` and each service) follows the database: a
+//! background check flips it to NOT_SERVING while the database does not
+//! answer, and back when it does. `liveness` reports only that the process
+//! answers: restarting a pod does not bring a database back.
+
+use crate::config::HealthSettings;
+use crate::store::Store;
+use prometheus_client::metrics::gauge::Gauge;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// Health name that reports only that the process answers (liveness).
+pub const LIVENESS: &str = "liveness";
+/// Health names that report readiness: the server, then each service.
+pub const READINESS: [&str; 3] = [
+    "",
+    "numbering.v1.DidService",
+    "numbering.v1.SenderIdService",
+];
+
+/// What the health service reports.
+#[derive(Debug, Clone)]
+pub struct Health {
+    reporter: HealthReporter,
+}
+
+impl Health {
+    /// Health reporting ready and live, and the gRPC service that serves it.
+    pub async fn new() -> (
+        Self,
+        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    ) {
+        let (reporter, service) = tonic_health::server::health_reporter();
+        reporter
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
+        let health = Self { reporter };
+        health.set_ready(true).await;
+        (health, service)
+    }
+
+    pub async fn set_ready(&self, ready: bool) {
+        let status = if ready {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        for name in READINESS {
+            self.reporter.set_service_status(name, status).await;
+        }
+    }
+
+    /// Checks the database every `settings.interval` and reports what it
+    /// finds, until the future is dropped.
+    pub async fn follow_database(self, store: Store, settings: HealthSettings, up: Gauge) {
+        let mut ticks = tokio::time::interval(settings.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut state = Readiness::Ready;
+        up.set(1);
+        loop {
+            ticks.tick().await;
+            let outcome = match tokio::time::timeout(settings.timeout, store.ping()).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(_) => Err(format!("no answer within {:?}", settings.timeout)),
+            };
+            if let Some(next) = state.after(&outcome) {
+                match &outcome {
+                    Ok(()) => tracing::info!("database answers again: ready"),
+                    Err(error) => tracing::warn!(%error, "database unreachable: not ready"),
+                }
+                self.set_ready(next == Readiness::Ready).await;
+                up.set(i64::from(next == Readiness::Ready));
+                state = next;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    Ready,
+    NotReady,
+}
+
+impl Readiness {
+    /// The new state after a check, if it changed.
+    fn after<E>(self, check: &Result<(), E>) -> Option<Self> {
+        let next = match check {
+            Ok(()) => Self::Ready,
+            Err(_) => Self::NotReady,
+        };
+        (next != self).then_some(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_changes_only_when_the_check_does() {
+        let failed: Result<(), ()> = Err(());
+        assert_eq!(Readiness::Ready.after(&Ok::<(), ()>(())), None);
+        assert_eq!(Readiness::Ready.after(&failed), Some(Readiness::NotReady));
+        assert_eq!(Readiness::NotReady.after(&failed), None);
+        assert_eq!(
+            Readiness::NotReady.after(&Ok::<(), ()>(())),
+            Some(Readiness::Ready)
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! What the people on call see: request ids, Prometheus metrics, JSON logs.
+
+use crate::helpers::{Engine, Identity, TestApp};
+use crate::resources::{Dids, ListParams, Resource};
+use numbering::proto::v1::GetDidRequest;
+use numbering::proto::v1::did_service_client::DidServiceClient;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const UNKNOWN_ID: &str = "0190b3c2-0000-7000-8000-000000000000";
+
+fn get_did(who: &Identity, request_id: Option<&str>) -> tonic::Request<GetDidRequest> {
+    let mut request = who.request(GetDidRequest {
+        id: UNKNOWN_ID.into(),
+    });
+    if let Some(id) = request_id {
+        request
+            .metadata_mut()
+            .insert("x-request-id", id.parse().unwrap());
+    }
+    request
+}
+
+fn echoed(metadata: &tonic::metadata::MetadataMap) -> String {
+    metadata
+        .get("x-request-id")
+        .expect("the response carries x-request-id")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_request_id_is_echoed_or_made_up() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let mut client = DidServiceClient::new(app.channel.clone());
+    let admin = Identity::admin();
+
+    // An error answer carries it too (in a trailers-only response).
+    let failed = client
+        .get_did(get_did(&admin, Some("req-42.abc")))
+        .await
+        .unwrap_err();
+    assert_eq!(failed.code(), tonic::Code::NotFound);
+    assert_eq!(echoed(failed.metadata()), "req-42.abc");
+
+    let made_up = client.get_did(get_did(&admin, None)).await.unwrap_err();
+    let id = echoed(made_up.metadata());
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+
+    let too_long = "x".repeat(129);
+    let replaced = client
+        .get_did(get_did(&admin, Some(&too_long)))
+        .await
+        .unwrap_err();
+    let id = echoed(replaced.metadata());
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+
+    // A successful stream, and a call refused before any handler runs.
+    let api = Dids::new(&app);
+    api.seed(1, "MA").await;
+    let mut list = client
+        .list_dids({
+            let mut request = admin.request(numbering::proto::v1::ListDidsRequest::default());
+            request
+                .metadata_mut()
+                .insert("x-request-id", "list-1".parse().unwrap());
+            request
+        })
+        .await
+        .unwrap();
+    assert_eq!(echoed(list.metadata()), "list-1");
+    assert!(list.get_mut().message().await.unwrap().is_some());
+    let mut anonymous = tonic::Request::new(GetDidRequest {
+        id: UNKNOWN_ID.into(),
+    });
+    anonymous
+        .metadata_mut()
+        .insert("x-request-id", "anon-1".parse().unwrap());
+    let refused = client.get_did(anonymous).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert_eq!(echoed(refused.metadata()), "anon-1");
+    app.stop().await;
+}
+
+/// The body of `GET /metrics`, checked to be OpenMetrics text.
+async fn scrape(address: SocketAddr) -> String {
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
+    assert!(body.trim_end().ends_with("# EOF"), "{body}");
+    body.to_owned()
+}
+
+/// The value of the sample named `series` exactly (name and labels).
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_calls_codes_streams_rows_and_the_pool() {
+    for engine in Engine::configured() {
+        let app = TestApp::spawn_with(engine, |settings| {
+            settings.metrics_listen =
+                numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
+        })
+        .await;
+        let metrics = app.metrics.expect("metrics are on");
+        let api = Dids::new(&app);
+        let admin = Identity::admin();
+        for n in 1..=3 {
+            api.seed(n, "MA").await;
+        }
+        api.get(&admin, UNKNOWN_ID).await.unwrap_err();
+        let pages = api
+            .list(
+                &admin,
+                ListParams {
+                    limit: 2,
+                    all_pages: true,
+                    ..ListParams::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(pages.len(), 2);
+
+        let text = scrape(metrics).await;
+        let did = r#"grpc_service="numbering.v1.DidService""#;
+        for (series, value) in [
+            (
+                format!(
+                    r#"grpc_server_handled_total{{{did},grpc_method="CreateDid",grpc_code="OK"}}"#
+                ),
+                3.0,
+            ),
+            (
+                format!(
+                    r#"grpc_server_handled_total{{{did},grpc_method="GetDid",grpc_code="NOT_FOUND"}}"#
+                ),
+                1.0,
+            ),
+            (
+                format!(r#"grpc_server_started_total{{{did},grpc_method="ListDids"}}"#),
+                1.0,
+            ),
+            (
+                format!(r#"grpc_server_handling_seconds_count{{{did},grpc_method="CreateDid"}}"#),
+                3.0,
+            ),
+            (
+                format!(r#"grpc_server_in_flight{{{did},grpc_method="ListDids"}}"#),
+                0.0,
+            ),
+            (
+                r#"numbering_list_rows_sent_total{resource="dids"}"#.into(),
+                3.0,
+            ),
+            (
+                r#"numbering_list_pages_sent_total{resource="dids"}"#.into(),
+                2.0,
+            ),
+            (
+                r#"numbering_list_streams_open{resource="dids"}"#.into(),
+                0.0,
+            ),
+            ("numbering_database_up".into(), 1.0),
+        ] {
+            assert_eq!(
+                sample(&text, &series),
+                Some(value),
+                "{engine:?} {series}\n{text}"
+            );
+        }
+        let max = sample(&text, "numbering_db_pool_max_connections").unwrap();
+        let idle = sample(&text, r#"numbering_db_pool_connections{state="idle"}"#).unwrap();
+        assert!(
+            max >= 1.0 && idle >= 1.0 && idle <= max,
+            "{engine:?}\n{text}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_open_stream_is_counted_until_it_ends() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+        settings.metrics_listen =
+            numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
+    })
+    .await;
+    let api = Dids::new(&app);
+    for n in 1..=3 {
+        api.seed(n, "MA").await;
+    }
+    let mut stream = api
+        .list_stream(
+            &Identity::admin(),
+            ListParams {
+                limit: 1,
+                all_pages: true,
+                ..ListParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    stream.next_page().await.unwrap().unwrap();
+    let open = r#"numbering_list_streams_open{resource="dids"}"#;
+    let text = scrape(app.metrics.unwrap()).await;
+    assert_eq!(sample(&text, open), Some(1.0), "{text}");
+    drop(stream);
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = scrape(app.metrics.unwrap()).await;
+        if sample(&text, open) == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sample(&text, open), Some(0.0), "{text}");
+    app.stop().await;
+}
+
+/// The binary, logging JSON, with every line of a call carrying its id.
+#[tokio::test]
+async fn json_logs_carry_the_request_id_on_every_line_of_the_call() {
+    let path = std::env::temp_dir().join(format!("numbering-logs-{}.db", uuid::Uuid::now_v7()));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_numbering"))
+        .args(["--log-format", "json", "--auth", "trusted-headers"])
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}?mode=rwc", path.display()))
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_in, lines) = std::sync::mpsc::channel::<serde_json::Value>();
+    let stderr = server.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let json = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {line}"));
+            if lines_in.send(json).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || lines.recv_timeout(Duration::from_secs(20)).unwrap();
+    let address = loop {
+        let line = next();
+        if line["message"] == "numbering is serving" {
+            break line["address"].as_str().unwrap().to_owned();
+        }
+    };
+
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = DidServiceClient::new(channel);
+    let mut bad = Identity::admin().request(GetDidRequest {
+        id: "not-a-uuid".into(),
+    });
+    bad.metadata_mut()
+        .insert("x-request-id", "json-log-1".parse().unwrap());
+    client.get_did(bad).await.unwrap_err();
+
+    let mut of_the_call = Vec::new();
+    loop {
+        let line = next();
+        let span = &line["span"];
+        if span["method"] == "/numbering.v1.DidService/GetDid" {
+            assert_eq!(span["request_id"], "json-log-1", "{line}");
+            assert!(line["timestamp"].is_string() && line["level"].is_string());
+            of_the_call.push(line.clone());
+        }
+        if line["message"] == "rpc finished" && span["request_id"] == "json-log-1" {
+            assert_eq!(span["code"], "InvalidArgument", "{line}");
+            assert_eq!(span["role"], "admin", "{line}");
+            break;
+        }
+    }
+    assert!(!of_the_call.is_empty());
+    server.kill().ok();
+    server.wait().ok();
+    for suffix in ["", "-wal", "-shm"] {
+        std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+    }
+}

@@ -1,0 +1,129 @@
+//! Readiness follows the database; liveness does not. The database is
+//! reached through a TCP proxy that the test cuts and restores, so this runs
+//! on the engines with a server (PostgreSQL, MariaDB).
+
+use crate::helpers::{Engine, Identity, TestApp, server_address, url_via};
+use crate::resources::{Dids, Resource, Samples};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+/// Forwards connections to `target` while up; cutting it closes every
+/// forwarded connection and refuses new ones.
+struct Proxy {
+    address: SocketAddr,
+    up: watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (up, _) = watch::channel(true);
+        let forwarding = up.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut up = forwarding.subscribe();
+                if !*up.borrow_and_update() {
+                    continue; // dropped: refused
+                }
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = up.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { address, up }
+    }
+
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+async fn status(health: &mut HealthClient<tonic::transport::Channel>, name: &str) -> ServingStatus {
+    health
+        .check(HealthCheckRequest {
+            service: name.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_and_liveness_does_not() {
+    for engine in Engine::configured() {
+        let Some(target) = server_address(engine) else {
+            continue; // SQLite lives in the process: it cannot go away.
+        };
+        let proxy = Proxy::start(target).await;
+        let app = TestApp::spawn_with(engine, |settings| {
+            settings.database_url = url_via(&settings.database_url, proxy.address);
+            settings.health.interval = Duration::from_millis(100);
+            settings.health.timeout = Duration::from_millis(500);
+        })
+        .await;
+        let mut health = HealthClient::new(app.channel.clone());
+        let mut changes = health
+            .watch(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut next_change = async || {
+            tokio::time::timeout(Duration::from_secs(10), changes.message())
+                .await
+                .expect("readiness changes within seconds")
+                .unwrap()
+                .unwrap()
+                .status()
+        };
+        assert_eq!(next_change().await, ServingStatus::Serving, "{engine:?}");
+
+        proxy.cut();
+
+        assert_eq!(next_change().await, ServingStatus::NotServing, "{engine:?}");
+        for name in ["numbering.v1.DidService", "numbering.v1.SenderIdService"] {
+            assert_eq!(status(&mut health, name).await, ServingStatus::NotServing);
+        }
+        assert_eq!(
+            status(&mut health, "liveness").await,
+            ServingStatus::Serving,
+            "liveness must not follow the database"
+        );
+        let api = Dids::new(&app);
+        let refused = api
+            .create(&Identity::admin(), &Dids::value(1), "MA", None, 0)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+
+        proxy.restore();
+
+        assert_eq!(next_change().await, ServingStatus::Serving, "{engine:?}");
+        assert_eq!(
+            status(&mut health, "numbering.v1.DidService").await,
+            ServingStatus::Serving
+        );
+        api.seed(1, "MA").await;
+        api.get(&Identity::admin(), &api.seed(2, "MA").await.id)
+            .await
+            .expect("reads and writes work again");
+        app.stop().await;
+    }
+}
