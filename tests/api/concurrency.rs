@@ -79,3 +79,58 @@ crate::for_both_resources!(
     of_concurrent_assigns_to_different_organizations_exactly_one_wins,
     of_concurrent_creates_of_one_value_exactly_one_wins,
 );
+
+/// A client reading a long stream slowly holds one snapshot, not the
+/// database: other calls, writes included, go on meanwhile. (sea-orm gives
+/// SQLite a single connection unless told otherwise.) The stream must be
+/// larger than what HTTP/2 buffers, or the server would finish it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slowly_read_stream_does_not_hold_up_other_calls() {
+    use crate::helpers::Engine;
+    use crate::resources::{Dids, Samples};
+    const ITEMS: u32 = 2000;
+    let mut app = TestApp::spawn(Engine::Sqlite).await;
+    // hyper's client windows (megabytes) would take the whole stream at once.
+    app.channel = tonic::transport::Channel::from_shared(format!("http://{}", app.address))
+        .unwrap()
+        .initial_stream_window_size(65_535)
+        .initial_connection_window_size(65_535)
+        .connect_lazy();
+    let api = Dids::new(&app);
+    let long = "d".repeat(500);
+    let seeders = (0..4).map(|worker| {
+        let (api, long) = (api.clone(), long.clone());
+        tokio::spawn(async move {
+            for n in (worker..ITEMS).step_by(4) {
+                api.create(&Identity::admin(), &Dids::value(n), "MA", Some(&long), 0)
+                    .await
+                    .unwrap();
+            }
+        })
+    });
+    for seeder in futures::future::join_all(seeders).await {
+        seeder.unwrap();
+    }
+    let every_page = ListParams {
+        limit: 100,
+        all_pages: true,
+        ..ListParams::default()
+    };
+    let mut stream = api
+        .list_stream(&Identity::admin(), every_page)
+        .await
+        .unwrap();
+    stream.next_page().await.unwrap().unwrap();
+
+    let during = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        let item = api.seed(ITEMS + 1, "MA").await;
+        api.get(&Identity::admin(), &item.id).await.unwrap();
+    })
+    .await;
+
+    assert!(during.is_ok(), "calls waited for the open stream");
+    let rest = stream.collect().await.unwrap();
+    let rows: usize = rest.iter().map(|page| page.data.len()).sum();
+    assert_eq!(rows + 100, ITEMS as usize, "the stream keeps its snapshot");
+    app.stop().await;
+}
