@@ -63,6 +63,7 @@ async fn main() {
         },
         metrics_listen: OptionalListen(None),
         log_format: LogFormat::Text,
+        otlp_endpoint: None,
         command: None,
     };
     let app = Application::build(&settings)

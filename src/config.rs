@@ -68,6 +68,11 @@ pub struct Settings {
     #[arg(long, env = "NUMBERING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 
+    /// OTLP/gRPC collector to export RPC spans to (needs a build with the
+    /// `otel` feature).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

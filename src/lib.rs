@@ -8,6 +8,8 @@ pub mod grpc;
 pub mod health;
 pub mod inventory;
 pub mod metrics;
+#[cfg(feature = "otel")]
+pub mod otel;
 pub mod proto;
 pub mod startup;
 pub mod store;

@@ -7,7 +7,14 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = Settings::parse();
-    numbering::telemetry::init(settings.log_format);
+    let _telemetry =
+        match numbering::telemetry::init(settings.log_format, settings.otlp_endpoint.as_deref()) {
+            Ok(telemetry) => telemetry,
+            Err(error) => {
+                eprintln!("numbering: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

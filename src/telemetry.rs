@@ -15,25 +15,72 @@ use tracing::field::Empty;
 use tracing::{Instrument, Span};
 use tracing_subscriber::EnvFilter;
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: `info`).
-pub fn init(format: LogFormat) {
+/// The tracing pipeline: logs to stderr, filtered by `RUST_LOG` (default:
+/// `info`), and with the `otel` feature, spans to an OTLP collector. Flushes
+/// what is left to export when dropped.
+pub struct Telemetry {
+    #[cfg(feature = "otel")]
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        #[cfg(feature = "otel")]
+        if let Some(provider) = self.provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("OpenTelemetry: {error}");
+        }
+    }
+}
+
+/// Installs the tracing pipeline. Call it inside the Tokio runtime.
+pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<Telemetry, String> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    type Boxed = Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>;
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    #[cfg_attr(not(feature = "otel"), allow(unused_mut))]
+    let mut layers: Vec<Boxed> = vec![match format {
+        LogFormat::Text => logs
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init(),
+            .boxed(),
         // The RPC span's fields (request id, method, …) on every line of
         // the call, as `span`, beside the event's own fields.
-        LogFormat::Json => builder
+        LogFormat::Json => logs
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .init(),
+            .boxed(),
+    }];
+    #[cfg(feature = "otel")]
+    let provider = match otlp_endpoint {
+        Some(endpoint) => {
+            let (layer, provider) = crate::otel::layer(endpoint)?;
+            layers.push(layer.boxed());
+            Some(provider)
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "otel"))]
+    if otlp_endpoint.is_some() {
+        return Err(
+            "--otlp-endpoint needs a build with the otel feature (cargo build --features otel)"
+                .into(),
+        );
     }
+    tracing_subscriber::registry()
+        .with(layers.with_filter(filter))
+        .try_init()
+        .map_err(|e| e.to_string())?;
+    Ok(Telemetry {
+        #[cfg(feature = "otel")]
+        provider,
+    })
 }
 
 /// The metadata key of the request id.
@@ -124,6 +171,8 @@ where
         if let Some(peer) = peer {
             span.record("peer", tracing::field::display(peer));
         }
+        #[cfg(feature = "otel")]
+        crate::otel::adopt_parent(&span, request.headers());
         // Probes and reflection are frequent and dull: log them at debug.
         let routine = request.uri().path().starts_with("/grpc.");
         let labels = self.metrics.labels(request.uri().path());

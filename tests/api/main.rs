@@ -17,6 +17,8 @@ mod jwt;
 mod listing;
 mod matrix;
 mod observability;
+#[cfg(feature = "otel")]
+mod otel;
 mod readiness;
 mod shutdown;
 mod tls;

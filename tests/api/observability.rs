@@ -1,12 +1,10 @@
 //! What the people on call see: request ids, Prometheus metrics, JSON logs.
 
-use crate::helpers::{Engine, Identity, TestApp};
+use crate::helpers::{Binary, Engine, Identity, TestApp};
 use crate::resources::{Dids, ListParams, Resource};
 use numbering::proto::v1::GetDidRequest;
 use numbering::proto::v1::did_service_client::DidServiceClient;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -239,43 +237,13 @@ async fn an_open_stream_is_counted_until_it_ends() {
 }
 
 /// The binary, logging JSON, with every line of a call carrying its id.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_the_request_id_on_every_line_of_the_call() {
-    let path = std::env::temp_dir().join(format!("numbering-logs-{}.db", uuid::Uuid::now_v7()));
-    let mut server = Command::new(env!("CARGO_BIN_EXE_numbering"))
-        .args(["--log-format", "json", "--auth", "trusted-headers"])
-        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
-        .arg("--database-url")
-        .arg(format!("sqlite://{}?mode=rwc", path.display()))
-        .env("RUST_LOG", "debug")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines_in, lines) = std::sync::mpsc::channel::<serde_json::Value>();
-    let stderr = server.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let json = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {line}"));
-            if lines_in.send(json).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || lines.recv_timeout(Duration::from_secs(20)).unwrap();
-    let address = loop {
-        let line = next();
-        if line["message"] == "numbering is serving" {
-            break line["address"].as_str().unwrap().to_owned();
-        }
-    };
-
-    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = DidServiceClient::new(channel);
+    let mut server = Binary::start(
+        &["--auth", "trusted-headers", "--metrics-listen", "off"],
+        &[("RUST_LOG", "debug")],
+    );
+    let mut client = DidServiceClient::new(server.channel().await);
     let mut bad = Identity::admin().request(GetDidRequest {
         id: "not-a-uuid".into(),
     });
@@ -283,14 +251,14 @@ async fn json_logs_carry_the_request_id_on_every_line_of_the_call() {
         .insert("x-request-id", "json-log-1".parse().unwrap());
     client.get_did(bad).await.unwrap_err();
 
-    let mut of_the_call = Vec::new();
+    let mut of_the_call = 0;
     loop {
-        let line = next();
+        let line = server.next_line();
         let span = &line["span"];
         if span["method"] == "/numbering.v1.DidService/GetDid" {
             assert_eq!(span["request_id"], "json-log-1", "{line}");
             assert!(line["timestamp"].is_string() && line["level"].is_string());
-            of_the_call.push(line.clone());
+            of_the_call += 1;
         }
         if line["message"] == "rpc finished" && span["request_id"] == "json-log-1" {
             assert_eq!(span["code"], "InvalidArgument", "{line}");
@@ -298,10 +266,9 @@ async fn json_logs_carry_the_request_id_on_every_line_of_the_call() {
             break;
         }
     }
-    assert!(!of_the_call.is_empty());
-    server.kill().ok();
-    server.wait().ok();
-    for suffix in ["", "-wal", "-shm"] {
-        std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
-    }
+    assert!(of_the_call >= 1);
+    assert!(server.terminate(), "SIGTERM stops it cleanly");
+    let last =
+        std::iter::from_fn(|| Some(server.next_line())).find(|line| line["message"] == "stopped");
+    assert!(last.is_some());
 }
