@@ -17,7 +17,9 @@ use sea_orm::{
     DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The occupancy of the connection pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,6 +43,9 @@ impl PoolStats {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// SQLite takes one writer at a time. Writers queue here, in order,
+    /// rather than in SQLite's busy handler, which polls with sleeps.
+    sqlite_writer: Option<Arc<Semaphore>>,
 }
 
 impl Store {
@@ -61,9 +66,10 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
             });
-        Ok(Self {
-            db: Database::connect(options).await?,
-        })
+        let db = Database::connect(options).await?;
+        let sqlite_writer =
+            (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        Ok(Self { db, sqlite_writer })
     }
 
     /// Applies every pending migration.
@@ -96,6 +102,15 @@ impl Store {
 
     fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The right to write, on engines that take one writer at a time; hold
+    /// it until the write is committed.
+    async fn writer(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.sqlite_writer {
+            Some(gate) => gate.clone().acquire_owned().await.ok(),
+            None => None,
+        }
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at once,

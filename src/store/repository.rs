@@ -52,6 +52,7 @@ impl<K: StoredKind> Repository<K> {
     }
 
     pub async fn insert(&self, item: &Item<K>) -> Result<()> {
+        let _writer = self.store.writer().await;
         K::Entity::insert(K::ActiveModel::from(Row::from(item)))
             .exec_without_returning(self.store.connection())
             .await
@@ -73,6 +74,7 @@ impl<K: StoredKind> Repository<K> {
         by: UserId,
         at: Timestamp,
     ) -> Result<Item<K>> {
+        let _writer = self.store.writer().await;
         let txn = self.store.begin_write().await?;
         let mut item = find_in::<K>(&txn, id, true)
             .await?
@@ -149,6 +151,7 @@ impl<K: StoredKind> Repository<K> {
         by: UserId,
         at: Timestamp,
     ) -> Result<Transition<K>> {
+        let _writer = self.store.writer().await;
         let txn = self.store.begin_write().await?;
         let mut update = K::Entity::update_many()
             .col_expr(column::<K>(Field::UpdatedAt), Expr::value(at.as_datetime()))
