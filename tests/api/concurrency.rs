@@ -87,30 +87,12 @@ crate::for_both_resources!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slowly_read_stream_does_not_hold_up_other_calls() {
     use crate::helpers::Engine;
-    use crate::resources::{Dids, Samples};
+    use crate::resources::Dids;
     const ITEMS: u32 = 2000;
     let mut app = TestApp::spawn(Engine::Sqlite).await;
-    // hyper's client windows (megabytes) would take the whole stream at once.
-    app.channel = tonic::transport::Channel::from_shared(format!("http://{}", app.address))
-        .unwrap()
-        .initial_stream_window_size(65_535)
-        .initial_connection_window_size(65_535)
-        .connect_lazy();
+    app.channel = crate::helpers::narrow_channel(app.address);
+    crate::helpers::seed_bulky_dids(app.channel.clone(), ITEMS).await;
     let api = Dids::new(&app);
-    let long = "d".repeat(500);
-    let seeders = (0..4).map(|worker| {
-        let (api, long) = (api.clone(), long.clone());
-        tokio::spawn(async move {
-            for n in (worker..ITEMS).step_by(4) {
-                api.create(&Identity::admin(), &Dids::value(n), "MA", Some(&long), 0)
-                    .await
-                    .unwrap();
-            }
-        })
-    });
-    for seeder in futures::future::join_all(seeders).await {
-        seeder.unwrap();
-    }
     let every_page = ListParams {
         limit: 100,
         all_pages: true,

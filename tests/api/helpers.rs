@@ -346,6 +346,8 @@ pub fn organization() -> Uuid {
 /// line by line.
 pub struct Binary {
     pub address: std::net::SocketAddr,
+    /// The metrics endpoint, unless `--metrics-listen off`.
+    pub metrics: Option<std::net::SocketAddr>,
     child: std::process::Child,
     lines: std::sync::mpsc::Receiver<serde_json::Value>,
     path: std::path::PathBuf,
@@ -359,6 +361,7 @@ impl Binary {
         let path = std::env::temp_dir().join(format!("numbering-bin-{}.db", Uuid::now_v7()));
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_numbering"))
             .args(["--log-format", "json", "--listen", "127.0.0.1:0"])
+            .args(["--metrics-listen", "127.0.0.1:0"])
             .arg("--database-url")
             .arg(format!("sqlite://{}?mode=rwc", path.display()))
             .args(args)
@@ -379,12 +382,16 @@ impl Binary {
         });
         let mut binary = Self {
             address: "0.0.0.0:0".parse().unwrap(),
+            metrics: None,
             child,
             lines,
             path,
         };
         binary.address = loop {
             let line = binary.next_line();
+            if line["message"] == "metrics at /metrics" {
+                binary.metrics = line["address"].as_str().and_then(|a| a.parse().ok());
+            }
             if line["message"] == "numbering is serving" {
                 break line["address"].as_str().unwrap().parse().unwrap();
             }
@@ -407,15 +414,27 @@ impl Binary {
             .unwrap()
     }
 
+    /// Sends SIGTERM, as Kubernetes does to stop a pod.
+    pub fn send_sigterm(&self) {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the process to exit, blocking the thread; true on a clean
+    /// exit.
+    pub fn wait(&mut self) -> bool {
+        self.child.wait().unwrap().success()
+    }
+
     /// Sends SIGTERM and waits, blocking the thread (so call it from a
     /// multi-thread runtime, or the clients cannot close their connections
     /// and the server waits out its grace period); true on a clean exit.
     pub fn terminate(&mut self) -> bool {
-        std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        self.child.wait().unwrap().success()
+        self.send_sigterm();
+        self.wait()
     }
 }
 
@@ -426,5 +445,42 @@ impl Drop for Binary {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
+    }
+}
+
+/// A channel to `address` with HTTP/2 stream windows of 64 KiB. hyper's
+/// default (megabytes) lets a server send a whole list ahead into buffers;
+/// with this, a large stream stays in flight while the client reads slowly.
+/// The connection window stays large, so other calls on it go on.
+pub fn narrow_channel(address: std::net::SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .initial_stream_window_size(65_535)
+        .connect_lazy()
+}
+
+/// DIDs of values `0..count` with 500-character descriptions, created four
+/// at a time: a list of 1000 of them is larger than what HTTP/2 buffers.
+pub async fn seed_bulky_dids(channel: Channel, count: u32) {
+    use crate::resources::Samples;
+    use numbering::proto::v1::CreateDidRequest;
+    use numbering::proto::v1::did_service_client::DidServiceClient;
+    let seeders = (0..4).map(|worker| {
+        let mut dids = DidServiceClient::new(channel.clone());
+        tokio::spawn(async move {
+            for n in (worker..count).step_by(4) {
+                dids.create_did(Identity::admin().request(CreateDidRequest {
+                    number: crate::resources::Dids::value(n),
+                    country: "MA".into(),
+                    description: Some("d".repeat(500)),
+                    ..CreateDidRequest::default()
+                }))
+                .await
+                .expect("a bulky DID is created");
+            }
+        })
+    });
+    for seeder in futures::future::join_all(seeders).await {
+        seeder.unwrap();
     }
 }

@@ -85,7 +85,7 @@ async fn the_request_id_is_echoed_or_made_up() {
 }
 
 /// The body of `GET /metrics`, checked to be OpenMetrics text.
-async fn scrape(address: SocketAddr) -> String {
+pub async fn scrape(address: SocketAddr) -> String {
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
     stream
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
@@ -105,7 +105,7 @@ async fn scrape(address: SocketAddr) -> String {
 }
 
 /// The value of the sample named `series` exactly (name and labels).
-fn sample(metrics: &str, series: &str) -> Option<f64> {
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics
         .lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
@@ -197,22 +197,21 @@ async fn metrics_count_calls_codes_streams_rows_and_the_pool() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_stream_is_counted_until_it_ends() {
-    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+    let mut app = TestApp::spawn_with(Engine::Sqlite, |settings| {
         settings.metrics_listen =
             numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
     })
     .await;
+    app.channel = crate::helpers::narrow_channel(app.address);
+    crate::helpers::seed_bulky_dids(app.channel.clone(), 1000).await;
     let api = Dids::new(&app);
-    for n in 1..=3 {
-        api.seed(n, "MA").await;
-    }
     let mut stream = api
         .list_stream(
             &Identity::admin(),
             ListParams {
-                limit: 1,
+                limit: 100,
                 all_pages: true,
                 ..ListParams::default()
             },
@@ -221,28 +220,29 @@ async fn an_open_stream_is_counted_until_it_ends() {
         .unwrap();
     stream.next_page().await.unwrap().unwrap();
     let open = r#"numbering_list_streams_open{resource="dids"}"#;
+    let in_flight =
+        r#"grpc_server_in_flight{grpc_service="numbering.v1.DidService",grpc_method="ListDids"}"#;
     let text = scrape(app.metrics.unwrap()).await;
     assert_eq!(sample(&text, open), Some(1.0), "{text}");
+    assert_eq!(sample(&text, in_flight), Some(1.0), "{text}");
     drop(stream);
     let mut text = String::new();
     for _ in 0..50 {
         text = scrape(app.metrics.unwrap()).await;
-        if sample(&text, open) == Some(0.0) {
+        if sample(&text, open) == Some(0.0) && sample(&text, in_flight) == Some(0.0) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(sample(&text, open), Some(0.0), "{text}");
+    assert_eq!(sample(&text, in_flight), Some(0.0), "{text}");
     app.stop().await;
 }
 
 /// The binary, logging JSON, with every line of a call carrying its id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_the_request_id_on_every_line_of_the_call() {
-    let mut server = Binary::start(
-        &["--auth", "trusted-headers", "--metrics-listen", "off"],
-        &[("RUST_LOG", "debug")],
-    );
+    let mut server = Binary::start(&["--auth", "trusted-headers"], &[("RUST_LOG", "debug")]);
     let mut client = DidServiceClient::new(server.channel().await);
     let mut bad = Identity::admin().request(GetDidRequest {
         id: "not-a-uuid".into(),

@@ -57,7 +57,7 @@ async fn rpc_spans_are_exported_in_the_callers_trace() {
     let (collector, mut exports) = collector().await;
     let endpoint = format!("http://{collector}");
     let mut server = Binary::start(
-        &["--auth", "trusted-headers", "--metrics-listen", "off"],
+        &["--auth", "trusted-headers"],
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
     );
     let channel = server.channel().await;
