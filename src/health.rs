@@ -51,14 +51,25 @@ impl Health {
     }
 
     /// Checks the database every `settings.interval` and reports what it
-    /// finds, until the future is dropped.
-    pub async fn follow_database(self, store: Store, settings: HealthSettings, up: Gauge) {
+    /// finds, until `stop` fires. It stops between checks, not inside one:
+    /// a database call dropped halfway spoils its pooled connection.
+    pub async fn follow_database(
+        self,
+        store: Store,
+        settings: HealthSettings,
+        up: Gauge,
+        stop: tokio::sync::oneshot::Receiver<()>,
+    ) {
         let mut ticks = tokio::time::interval(settings.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut state = Readiness::Ready;
         up.set(1);
+        let mut stop = std::pin::pin!(stop);
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = &mut stop => return,
+            }
             let outcome = match tokio::time::timeout(settings.timeout, store.ping()).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(error)) => Err(error.to_string()),

@@ -62,6 +62,14 @@ pub struct Inventory<K> {
     repository: Repository<K>,
 }
 
+impl<K> Clone for Inventory<K> {
+    fn clone(&self) -> Self {
+        Self {
+            repository: self.repository.clone(),
+        }
+    }
+}
+
 impl<K: StoredKind> Inventory<K> {
     pub fn new(store: Store) -> Self {
         Self {

@@ -160,10 +160,12 @@ impl Application {
             ))
         });
         let (health, health_service) = Health::new().await;
+        let (stop_readiness, readiness_stopped) = tokio::sync::oneshot::channel();
         let readiness = tokio::spawn(health.clone().follow_database(
             store.clone(),
             health_settings,
             metrics.database_up.clone(),
+            readiness_stopped,
         ));
 
         let reflection_v1 = reflection().build_v1()?;
@@ -183,7 +185,8 @@ impl Application {
             tracing::info!(grace = ?shutdown_grace, "shutting down: finishing in-flight calls");
             // Not ready from now on, whatever the database says; liveness
             // stays, so that the drain is not cut short by a restart.
-            readiness.abort();
+            let _ = stop_readiness.send(());
+            let _ = readiness.await;
             health.set_ready(false).await;
             let _ = stopping.send(());
         };
@@ -220,7 +223,7 @@ impl Application {
             served = server => served?,
             () = grace_over => tracing::warn!("grace period over: closing the calls still open"),
         }
-        store.close().await?;
+        store.close(Duration::from_secs(5)).await?;
         if let Some(server) = metrics_server {
             server.abort();
         }

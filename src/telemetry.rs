@@ -99,6 +99,19 @@ fn request_id(headers: &http::HeaderMap) -> HeaderValue {
         })
 }
 
+/// The client's address, over plaintext or TLS.
+fn peer_of(extensions: &http::Extensions) -> Option<std::net::SocketAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    extensions
+        .get::<TcpConnectInfo>()
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .map(TlsConnectInfo::get_ref)
+        })
+        .and_then(TcpConnectInfo::remote_addr)
+}
+
 /// Names the caller on the current RPC's span (called by the interceptor).
 pub fn record_caller(caller: &Caller) {
     let span = Span::current();
@@ -154,10 +167,7 @@ where
     fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
         let request_id = request_id(request.headers());
         request.headers_mut().insert(REQUEST_ID, request_id.clone());
-        let peer = request
-            .extensions()
-            .get::<tonic::transport::server::TcpConnectInfo>()
-            .and_then(|info| info.remote_addr());
+        let peer = peer_of(request.extensions());
         let span = tracing::info_span!(
             "rpc",
             request_id = %String::from_utf8_lossy(request_id.as_bytes()),

@@ -15,6 +15,7 @@ use futures::{Stream, StreamExt};
 use std::pin::Pin;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 pub type RpcResult<T> = std::result::Result<Response<T>, Status>;
 
@@ -56,7 +57,8 @@ impl<K: Wire> Handlers<K> {
         let caller = caller_of(&request)?;
         let writer = caller.authorize_write::<K>()?;
         let change = request.into_inner().try_into()?;
-        let item = self.inventory.write(writer, change).await?;
+        let inventory = self.inventory.clone();
+        let item = to_completion(async move { inventory.write(writer, change).await }).await?;
         Ok(reply(&caller, item, respond))
     }
 
@@ -69,10 +71,9 @@ impl<K: Wire> Handlers<K> {
         Req: TryInto<ItemId, Error = Error>,
     {
         let caller = reader::<K, _>(&request)?;
-        let item = self
-            .inventory
-            .get(&caller, request.into_inner().try_into()?)
-            .await?;
+        let id = request.into_inner().try_into()?;
+        let (inventory, reader) = (self.inventory.clone(), caller.clone());
+        let item = to_completion(async move { inventory.get(&reader, id).await }).await?;
         Ok(reply(&caller, item, respond))
     }
 
@@ -130,15 +131,25 @@ impl<K: Wire> Handlers<K> {
         Req: TryInto<AvailableLookup, Error = Error>,
     {
         let caller = reader::<K, _>(&request)?;
-        let item = self
-            .inventory
-            .get_available(&caller, request.into_inner().try_into()?)
-            .await?;
+        let lookup = request.into_inner().try_into()?;
+        let inventory = self.inventory.clone();
+        let item =
+            to_completion(async move { inventory.get_available(&caller, lookup).await }).await?;
         Ok(Response::new(respond(WireItem::new(item, false).into())))
     }
 }
 
-/// The caller put in the request by the authentication interceptor.
+/// Runs `work` to its end even if the client cancels the call, which drops
+/// the handler: a database call dropped halfway leaves its pooled connection
+/// mid-reply, and sqlx then waits forever to test it before reuse.
+async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(work.in_current_span())
+        .await
+        .map_err(|e| Error::internal(format!("the operation did not finish: {e}")))?
+}
+
 /// The caller of a read, checked against the resource's read scope.
 fn reader<K: Wire, T>(request: &Request<T>) -> Result<Caller> {
     let caller = caller_of(request)?;

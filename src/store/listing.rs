@@ -6,7 +6,9 @@
 //! (keyset), so streaming the whole inventory never re-reads skipped rows.
 //! Pages go through a channel of one, so at most two pages are in memory, and
 //! the producer stops (rolling the snapshot back) when the client goes away
-//! or its deadline passes.
+//! or its deadline passes. It stops between queries, never inside one: a
+//! query dropped halfway leaves its connection mid-reply, and sqlx then waits
+//! forever to test it before reuse, which also holds up closing the pool.
 
 use super::entity::{Field, StoredKind};
 use super::repository::{Repository, column};
@@ -34,13 +36,8 @@ impl<K: StoredKind> Repository<K> {
         let (sender, receiver) = mpsc::channel(1);
         let repository = self.clone();
         let task = async move {
-            let outcome = tokio::select! {
-                // Dropping the work future rolls the snapshot back.
-                () = sender.closed() => return,
-                () = sleep_until(deadline) => Err(Error::DeadlineExceeded),
-                outcome = repository.produce(&query, &sender) => outcome,
-            };
-            if let Err(error) = outcome {
+            if let Err(error) = repository.produce(&query, &sender, deadline).await {
+                // No connection is held now; the client may be gone already.
                 let _ = sender.send(Err(error)).await;
             }
         };
@@ -52,6 +49,7 @@ impl<K: StoredKind> Repository<K> {
         &self,
         query: &ListQuery<K>,
         sender: &mpsc::Sender<Result<Page<Item<K>>>>,
+        deadline: Option<Instant>,
     ) -> Result<()> {
         let txn = self.store().begin_snapshot().await?;
         let total = select::<K>(query).count(&txn).await?;
@@ -68,12 +66,18 @@ impl<K: StoredKind> Repository<K> {
                 .into_iter()
                 .map(|model| model.into().into_item())
                 .collect::<Result<Vec<_>>>()?;
-            if sender.send(Ok(Page { items, meta })).await.is_err() {
-                break;
+            // A slow client stalls the stream here, and only here.
+            match timeout_at(deadline, sender.send(Ok(Page { items, meta }))).await {
+                Some(Ok(())) => {}
+                Some(Err(_)) => break, // the client went away
+                None => return Err(Error::DeadlineExceeded),
             }
             let Some(last) = last.filter(|_| query.all_pages && meta.has_next_page) else {
                 break;
             };
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Err(Error::DeadlineExceeded);
+            }
             request = request.next();
             rows = ordered::<K>(query)
                 .filter(after::<K>(query, &last))
@@ -86,10 +90,11 @@ impl<K: StoredKind> Repository<K> {
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+/// `work`'s output, or `None` if `deadline` passes first.
+async fn timeout_at<T>(deadline: Option<Instant>, work: impl Future<Output = T>) -> Option<T> {
     match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
+        Some(deadline) => tokio::time::timeout_at(deadline, work).await.ok(),
+        None => Some(work.await),
     }
 }
 
@@ -279,7 +284,10 @@ mod tests {
             matches!(rest.last(), Some(Err(Error::DeadlineExceeded))),
             "{rest:?}"
         );
-        store.close().await.unwrap();
+        store
+            .close(std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
         remove_sqlite(&path);
     }
 
@@ -296,7 +304,10 @@ mod tests {
         }
 
         assert_eq!(values, ["10000", "10001", "10002", "10003", "10004"]);
-        store.close().await.unwrap();
+        store
+            .close(std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
         remove_sqlite(&path);
     }
 

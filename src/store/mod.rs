@@ -81,8 +81,15 @@ impl Store {
         self.db.ping().await
     }
 
-    pub async fn close(self) -> Result<(), DbErr> {
-        self.db.close().await
+    /// Closes the pool, waiting at most `patience` for connections in use.
+    pub async fn close(self, patience: Duration) -> Result<(), DbErr> {
+        match tokio::time::timeout(patience, self.db.close()).await {
+            Ok(closed) => closed,
+            Err(_) => {
+                tracing::warn!(?patience, "database connections still busy: leaving them");
+                Ok(())
+            }
+        }
     }
 
     /// How many connections the pool holds, how many of them are idle, and

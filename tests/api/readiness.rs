@@ -124,6 +124,7 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
         api.get(&Identity::admin(), &api.seed(2, "MA").await.id)
             .await
             .expect("reads and writes work again");
+        drop(changes); // an open Watch would hold the shutdown for its grace
         app.stop().await;
     }
 }
