@@ -3,7 +3,6 @@ use numbering::config::{Command, Settings};
 use numbering::startup::{Application, StartupError, mint_token};
 use numbering::store::Store;
 use std::process::ExitCode;
-use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,7 +36,7 @@ async fn run(settings: Settings) -> Result<(), StartupError> {
             let store =
                 Store::connect(&settings.database_url, settings.database_max_connections).await?;
             store.migrate().await?;
-            store.close(Duration::from_secs(5)).await?;
+            store.close().await?;
             tracing::info!("migrations applied");
             Ok(())
         }

@@ -223,7 +223,7 @@ impl Application {
             served = server => served?,
             () = grace_over => tracing::warn!("grace period over: closing the calls still open"),
         }
-        store.close(Duration::from_secs(5)).await?;
+        store.close().await?;
         if let Some(server) = metrics_server {
             server.abort();
         }

@@ -284,10 +284,7 @@ mod tests {
             matches!(rest.last(), Some(Err(Error::DeadlineExceeded))),
             "{rest:?}"
         );
-        store
-            .close(std::time::Duration::from_secs(5))
-            .await
-            .unwrap();
+        store.close().await.unwrap();
         remove_sqlite(&path);
     }
 
@@ -304,10 +301,7 @@ mod tests {
         }
 
         assert_eq!(values, ["10000", "10001", "10002", "10003", "10004"]);
-        store
-            .close(std::time::Duration::from_secs(5))
-            .await
-            .unwrap();
+        store.close().await.unwrap();
         remove_sqlite(&path);
     }
 

@@ -81,12 +81,14 @@ impl Store {
         self.db.ping().await
     }
 
-    /// Closes the pool, waiting at most `patience` for connections in use.
-    pub async fn close(self, patience: Duration) -> Result<(), DbErr> {
-        match tokio::time::timeout(patience, self.db.close()).await {
+    /// Closes the pool, waiting a few seconds at most for connections in
+    /// use: a connection left mid-reply would otherwise hold the exit forever.
+    pub async fn close(self) -> Result<(), DbErr> {
+        const PATIENCE: Duration = Duration::from_secs(5);
+        match tokio::time::timeout(PATIENCE, self.db.close()).await {
             Ok(closed) => closed,
             Err(_) => {
-                tracing::warn!(?patience, "database connections still busy: leaving them");
+                tracing::warn!(patience = ?PATIENCE, "database connections still busy: leaving them");
                 Ok(())
             }
         }
