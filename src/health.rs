@@ -80,6 +80,7 @@ impl Health {
                     Ok(()) => tracing::info!("database answers again: ready"),
                     Err(error) => tracing::warn!(%error, "database unreachable: not ready"),
                 }
+                store.set_up(next == Readiness::Ready);
                 self.set_ready(next == Readiness::Ready).await;
                 up.set(i64::from(next == Readiness::Ready));
                 state = next;

@@ -69,7 +69,7 @@ pub fn mint_token(request: &TokenRequest, jwt: &JwtSettings) -> Result<String, S
     let mut claims = Claims::new(sub, role, org, request.ttl);
     claims.scope = request.scope.clone();
     claims.iss = jwt.issuer.clone();
-    claims.aud = jwt.audience.clone();
+    claims.aud = jwt.audience.clone().map(Into::into);
     Ok(mint(secret.as_bytes(), &claims))
 }
 
@@ -267,7 +267,7 @@ fn authenticator(
                 BOOTSTRAP_TTL,
             );
             claims.iss = jwt.issuer.clone();
-            claims.aud = jwt.audience.clone();
+            claims.aud = jwt.audience.clone().map(Into::into);
             (Verifier::from_secret(&secret), Some(mint(&secret, &claims)))
         }
     };

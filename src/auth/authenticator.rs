@@ -30,21 +30,20 @@ impl Interceptor for Authenticator {
 }
 
 fn bearer(request: &Request<()>, verifier: &Verifier) -> Result<Caller, Error> {
-    let header = request
-        .metadata()
-        .get("authorization")
-        .ok_or_else(|| Error::Unauthenticated {
-            reason: reason::MISSING_IDENTITY,
-            message: "the authorization metadata is required: Bearer <token>".to_owned(),
+    let header =
+        super::trusted_headers::single(request.metadata(), "authorization")?.ok_or_else(|| {
+            Error::Unauthenticated {
+                reason: reason::MISSING_IDENTITY,
+                message: "the authorization metadata is required: Bearer <token>".to_owned(),
+            }
         })?;
     let token = header
         .to_str()
         .ok()
-        .and_then(|value| {
-            value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-        })
+        .and_then(|value| value.split_once(' '))
+        // RFC 9110: the scheme is case-insensitive.
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
         .ok_or_else(|| Error::Unauthenticated {
             reason: reason::INVALID_IDENTITY,
             message: "the authorization metadata must be Bearer <token>".to_owned(),

@@ -40,8 +40,30 @@ pub struct Claims {
     pub iat: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// One audience or several (RFC 7519 allows both; identity providers
+    /// often send an array).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
+}
+
+/// The `aud` claim: a string or an array of strings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<&str> for Audience {
+    fn from(audience: &str) -> Self {
+        Audience::One(audience.to_owned())
+    }
+}
+
+impl From<String> for Audience {
+    fn from(audience: String) -> Self {
+        Audience::One(audience)
+    }
 }
 
 /// Why a configured key source cannot be used.
@@ -127,6 +149,13 @@ impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Caller, Rejection> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| reject("the token is not a well-formed JWT with a supported algorithm"))?;
+        // RFC 7515 §4.1.11: extensions listed in `crit` must be understood,
+        // and this verifier understands none.
+        if let Some(critical) = &header.crit {
+            return Err(reject(format!(
+                "the token's header lists critical extensions this service does not support: {critical:?}"
+            )));
+        }
         let key = self.key_for(header.kid.as_deref())?;
         if header.alg != key.algorithm {
             return Err(reject(format!(

@@ -39,8 +39,7 @@ fn required<'m>(metadata: &'m MetadataMap, key: &str) -> Result<&'m str, Error> 
 }
 
 fn optional<'m>(metadata: &'m MetadataMap, key: &str) -> Result<Option<&'m str>, Error> {
-    metadata
-        .get(key)
+    single(metadata, key)?
         .map(|value| {
             value
                 .to_str()
@@ -49,7 +48,22 @@ fn optional<'m>(metadata: &'m MetadataMap, key: &str) -> Result<Option<&'m str>,
         .transpose()
 }
 
-fn invalid(key: &str, rule: Invalid) -> Error {
+/// The one value of an identity header. Two values are refused, not
+/// resolved: a gateway that appends its header to the client's instead of
+/// replacing it would otherwise let the client choose who it is.
+pub(super) fn single<'m>(
+    metadata: &'m MetadataMap,
+    key: &str,
+) -> Result<Option<&'m tonic::metadata::MetadataValue<tonic::metadata::Ascii>>, Error> {
+    let mut values = metadata.get_all(key).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(invalid(key, Invalid::new("must be sent once")));
+    }
+    Ok(first)
+}
+
+pub(super) fn invalid(key: &str, rule: Invalid) -> Error {
     Error::Unauthenticated {
         reason: reason::INVALID_IDENTITY,
         message: format!("{key} {rule}"),

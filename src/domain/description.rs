@@ -30,6 +30,11 @@ mod tests {
     }
 
     #[test]
+    fn refuses_nul() {
+        assert!(Description::parse("a\0b").is_err());
+    }
+
+    #[test]
     fn empty_means_none() {
         assert_eq!(Description::parse("").unwrap(), None);
     }

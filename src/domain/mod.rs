@@ -35,7 +35,12 @@ impl Invalid {
 }
 
 /// Free text of at most `max` characters (not bytes); empty means none.
+/// NUL is refused: PostgreSQL cannot store it in text, and the other engines
+/// would keep a value that C clients and logs cut short.
 fn optional_text(input: &str, max: usize) -> Result<Option<String>, Invalid> {
+    if input.contains('\0') {
+        return Err(Invalid::new("must not contain NUL characters"));
+    }
     match input.chars().count() {
         0 => Ok(None),
         n if n > max => Err(Invalid::new(format!("must be at most {max} characters"))),

@@ -14,10 +14,11 @@ use migrations::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DbErr, IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -46,6 +47,9 @@ pub struct Store {
     /// SQLite takes one writer at a time. Writers queue here, in order,
     /// rather than in SQLite's busy handler, which polls with sleeps.
     sqlite_writer: Option<Arc<Semaphore>>,
+    /// What readiness last found. While the database is down, calls fail
+    /// at once instead of each waiting out the pool's acquire timeout.
+    up: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -69,7 +73,11 @@ impl Store {
         let db = Database::connect(options).await?;
         let sqlite_writer =
             (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
-        Ok(Self { db, sqlite_writer })
+        Ok(Self {
+            db,
+            sqlite_writer,
+            up: Arc::new(AtomicBool::new(true)),
+        })
     }
 
     /// Applies every pending migration.
@@ -77,8 +85,14 @@ impl Store {
         Migrator::up(&self.db, None).await
     }
 
+    /// Asks the database itself, whatever readiness last found.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.db.ping().await
+    }
+
+    /// Records what readiness found: calls fail fast while it is `false`.
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::Relaxed);
     }
 
     /// Closes the pool, waiting a few seconds at most for connections in
@@ -109,8 +123,15 @@ impl Store {
         self.db.get_database_backend()
     }
 
-    fn connection(&self) -> &DatabaseConnection {
-        &self.db
+    /// The pool, unless readiness has found the database down.
+    fn connection(&self) -> Result<&DatabaseConnection, DbErr> {
+        if self.up.load(Ordering::Relaxed) {
+            Ok(&self.db)
+        } else {
+            Err(DbErr::Conn(RuntimeErr::Internal(
+                "the database did not answer the last readiness check".into(),
+            )))
+        }
     }
 
     /// The right to write, on engines that take one writer at a time; hold
@@ -126,7 +147,7 @@ impl Store {
     /// so that a read inside it is never upgraded (and refused) later.
     async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         let sqlite = self.backend() == DbBackend::Sqlite;
-        self.db
+        self.connection()?
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
                 ..TransactionOptions::default()
@@ -145,6 +166,6 @@ impl Store {
                 ..TransactionOptions::default()
             },
         };
-        self.db.begin_with_options(options).await
+        self.connection()?.begin_with_options(options).await
     }
 }

@@ -54,7 +54,7 @@ impl<K: StoredKind> Repository<K> {
     pub async fn insert(&self, item: &Item<K>) -> Result<()> {
         let _writer = self.store.writer().await;
         K::Entity::insert(K::ActiveModel::from(Row::from(item)))
-            .exec_without_returning(self.store.connection())
+            .exec_without_returning(self.store.connection()?)
             .await
             .map_err(|e| taken(e, item))?;
         Ok(())
@@ -62,7 +62,7 @@ impl<K: StoredKind> Repository<K> {
 
     /// The item with this id, deleted or not.
     pub async fn find(&self, id: ItemId) -> Result<Option<Item<K>>> {
-        find_in::<K>(self.store.connection(), id, false).await
+        find_in::<K>(self.store.connection()?, id, false).await
     }
 
     /// Applies a patch to a live item, under a row lock so that concurrent

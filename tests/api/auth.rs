@@ -53,6 +53,33 @@ async fn calls_without_a_valid_identity_are_unauthenticated_impl(app: &TestApp) 
         );
         assert!(!status.message().is_empty());
     }
+    // Two values of one identity header: a gateway that appends its header
+    // to the client's must not let the client choose who it is.
+    let duplicates: &[(&'static str, &'static str, &'static str)] = &[
+        ("x-role", "admin", "reseller"),
+        ("x-user-id", USER, "0195d7a0-0000-7000-8000-000000000002"),
+        (
+            "x-organization-id",
+            "0195d7a0-0000-7000-8000-0000000000aa",
+            "0195d7a0-0000-7000-8000-0000000000bb",
+        ),
+    ];
+    for (key, first, second) in duplicates {
+        let mut request = get_with(&[("x-user-id", USER), ("x-role", "reseller")]);
+        let metadata = request.metadata_mut();
+        metadata.insert(
+            "x-organization-id",
+            "0195d7a0-0000-7000-8000-0000000000aa".parse().unwrap(),
+        );
+        metadata.insert(*key, first.parse().unwrap());
+        metadata.append(*key, second.parse().unwrap());
+        let status = expect_error(
+            client.get_did(request).await,
+            Code::Unauthenticated,
+            "INVALID_IDENTITY",
+        );
+        assert!(status.message().contains(key), "{status:?}");
+    }
     // A valid identity gets through to the handler.
     let known = client
         .get_did(get_with(&[("x-user-id", USER), ("x-role", "accountant")]))

@@ -97,6 +97,12 @@ pub async fn create_refuses_each_invalid_field_by_name_and_writes_nothing<R: Res
             .await,
         "description",
     );
+    // PostgreSQL cannot store NUL in text: refused on every engine alike.
+    expect_invalid(
+        api.create(&admin, &R::value(1), "MA", Some("a\0b"), 0)
+            .await,
+        "description",
+    );
     expect_invalid(
         api.create(&admin, &R::value(1), "MA", None, 42).await,
         "status",
@@ -262,6 +268,11 @@ pub async fn update_refuses_invalid_fields_and_a_value_in_use<R: Resource>(app: 
         ..Changes::default()
     };
     expect_invalid(api.update(&admin, &other.id, bad_country).await, "country");
+    let nul = Changes {
+        description: Some("a\0b".into()),
+        ..Changes::default()
+    };
+    expect_invalid(api.update(&admin, &other.id, nul).await, "description");
     let unspecified = Changes {
         status: Some(0),
         ..Changes::default()

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use numbering::auth::jwt::Claims;
+use numbering::auth::jwt::{Audience, Claims};
 use numbering::config::AuthMode;
 use numbering::proto::v1 as pb;
 use numbering::proto::v1::did_service_client::DidServiceClient;
@@ -295,11 +295,70 @@ async fn a_configured_issuer_and_audience_are_required() {
             &app,
             &hs256(&Claims {
                 aud: Some("other".into()),
-                ..right
+                ..right.clone()
             }),
         )
         .await,
         "audience",
+    );
+    // RFC 7519 §4.1.3: `aud` may be an array; one of its values must match.
+    let many = |audiences: &[&str]| Claims {
+        aud: Some(Audience::Many(
+            audiences.iter().map(|a| a.to_string()).collect(),
+        )),
+        ..right.clone()
+    };
+    create_as(&app, &hs256(&many(&["billing", "numbering"])))
+        .await
+        .expect("an audience array naming this service passes");
+    expect_rejected(
+        create_as(&app, &hs256(&many(&["billing", "portal"]))).await,
+        "audience",
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_with_critical_header_extensions_is_refused() {
+    let app = jwt_app(|jwt| jwt.secret = Some(SECRET.into())).await;
+    let mut header = Header::new(Algorithm::HS256);
+    header.crit = Some(vec!["exp-ext".into()]);
+    let critical = jsonwebtoken::encode(
+        &header,
+        &claims(),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+
+    // RFC 7515 §4.1.11: an extension the recipient does not understand.
+    expect_rejected(create_as(&app, &critical).await, "critical");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_authorization_comes_once() {
+    let app = jwt_app(|jwt| jwt.secret = Some(SECRET.into())).await;
+    let mut client = DidServiceClient::new(app.channel.clone());
+    let token = hs256(&claims());
+    let get = |authorization: &str| {
+        with_auth(pb::GetDidRequest { id: ADMIN.into() }, Some(authorization))
+    };
+
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        expect_error(
+            client.get_did(get(&format!("{scheme} {token}"))).await,
+            Code::NotFound,
+            "DID_NOT_FOUND",
+        );
+    }
+    let mut twice = get(&format!("Bearer {token}"));
+    twice
+        .metadata_mut()
+        .append("authorization", "Bearer x.y.z".parse().unwrap());
+    expect_error(
+        client.get_did(twice).await,
+        Code::Unauthenticated,
+        "INVALID_IDENTITY",
     );
     app.stop().await;
 }

@@ -495,6 +495,13 @@ pub async fn list_refuses_bad_paging_and_filters_by_name<R: Resource>(app: &Test
             },
             "search".into(),
         ),
+        (
+            ListParams {
+                search: "a\0b".into(),
+                ..none()
+            },
+            "search".into(),
+        ),
     ];
     for (params, field) in cases {
         expect_invalid(api.list(&admin, params).await, &field);

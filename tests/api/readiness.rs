@@ -11,8 +11,10 @@ use tokio::sync::watch;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-/// Forwards connections to `target` while up; cutting it closes every
-/// forwarded connection and refuses new ones.
+/// Forwards connections to `target` while up. Cutting it is a network
+/// partition: nothing passes, but no connection is closed, so a call waits
+/// rather than failing; restoring it closes what was held (the partition
+/// healed, and those connections died meanwhile) and forwards new ones.
 struct Proxy {
     address: SocketAddr,
     up: watch::Sender<bool>,
@@ -27,16 +29,21 @@ impl Proxy {
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 let mut up = forwarding.subscribe();
-                if !*up.borrow_and_update() {
-                    continue; // dropped: refused
-                }
                 tokio::spawn(async move {
+                    let cut = !*up.borrow_and_update();
+                    if cut {
+                        let _ = up.wait_for(|up| *up).await;
+                        return; // held through the cut, then closed
+                    }
                     let Ok(mut server) = TcpStream::connect(target).await else {
                         return;
                     };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = up.wait_for(|up| !*up) => {}
+                    let cut = tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+                        _ = up.wait_for(|up| !*up) => true,
+                    };
+                    if cut {
+                        let _ = up.wait_for(|up| *up).await;
                     }
                 });
             }
@@ -107,11 +114,20 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
             "liveness must not follow the database"
         );
         let api = Dids::new(&app);
+        // Readiness already knows: the call fails at once rather than after
+        // the pool's acquire timeout (5 s), which a caller with a shorter
+        // deadline would see as DEADLINE_EXCEEDED.
+        let started = std::time::Instant::now();
         let refused = api
             .create(&Identity::admin(), &Dids::value(1), "MA", None, 0)
             .await
             .unwrap_err();
         assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "UNAVAILABLE took {:?}",
+            started.elapsed()
+        );
 
         proxy.restore();
 
