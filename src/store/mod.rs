@@ -22,6 +22,37 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// The PostgreSQL advisory lock key of migrations ("numbernG" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6e75_6d62_6572_6e47;
+/// The MariaDB named lock of migrations.
+const MIGRATION_LOCK_NAME: &str = "numbering.migrations";
+
+/// Connects. Switching a new SQLite file to WAL takes an exclusive lock that
+/// SQLite's busy timeout does not wait for, so a second process opening the
+/// file at that moment is refused "database is locked": it retries for as
+/// long as the busy timeout would have waited.
+async fn connect_waiting_for_wal(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    const PATIENCE: Duration = Duration::from_secs(5);
+    let started = tokio::time::Instant::now();
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(error) if sqlite_busy(&error) && started.elapsed() < PATIENCE => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            connected => return connected,
+        }
+    }
+}
+
+fn sqlite_busy(error: &DbErr) -> bool {
+    match error {
+        DbErr::Conn(RuntimeErr::SqlxError(error)) => error
+            .as_database_error()
+            .is_some_and(|e| e.code().as_deref() == Some("5")),
+        _ => false,
+    }
+}
+
 /// The occupancy of the connection pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -70,7 +101,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
             });
-        let db = Database::connect(options).await?;
+        let db = connect_waiting_for_wal(options).await?;
         let sqlite_writer =
             (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
         Ok(Self {
@@ -80,9 +111,57 @@ impl Store {
         })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, under a lock, so that replicas
+    /// starting together against an empty database take turns: the first
+    /// migrates, the others then find nothing to do. (MariaDB's DDL is not
+    /// transactional, so a race there could leave half a schema.)
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.db, None).await
+        use sea_orm::ConnectionTrait;
+        const WAIT: &str = "600"; // seconds: a long migration of a big table
+        let backend = self.backend();
+        if backend == DbBackend::Sqlite {
+            // The write lock of one IMMEDIATE transaction holds the others.
+            let txn = self.begin_write().await?;
+            Migrator::up(&txn, None).await?;
+            return txn.commit().await;
+        }
+        // A transaction pins one connection, which holds the lock while the
+        // migrations run on others (each in its own transaction, where the
+        // engine allows).
+        let lock = self.db.begin().await?;
+        let taken = match backend {
+            DbBackend::Postgres => {
+                lock.execute_unprepared(&format!("SET LOCAL lock_timeout = '{WAIT}s'"))
+                    .await?;
+                lock.execute_unprepared(&format!(
+                    "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                ))
+                .await?;
+                true
+            }
+            _ => {
+                let row = lock
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        backend,
+                        format!("SELECT GET_LOCK('{MIGRATION_LOCK_NAME}', {WAIT}) AS taken"),
+                    ))
+                    .await?;
+                row.and_then(|row| row.try_get::<Option<i64>>("", "taken").ok().flatten())
+                    == Some(1)
+            }
+        };
+        if !taken {
+            return Err(DbErr::Migration(format!(
+                "another process held the migration lock for {WAIT} s"
+            )));
+        }
+        let migrated = Migrator::up(&self.db, None).await;
+        if backend == DbBackend::MySql {
+            lock.execute_unprepared(&format!("DO RELEASE_LOCK('{MIGRATION_LOCK_NAME}')"))
+                .await?;
+        }
+        lock.commit().await?;
+        migrated
     }
 
     /// Asks the database itself, whatever readiness last found.

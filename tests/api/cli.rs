@@ -56,3 +56,47 @@ fn an_unknown_auth_mode_is_refused_by_name() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--auth"));
 }
+
+/// Two replicas starting together against an empty database take turns
+/// migrating it: both succeed, and each migration is recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_migrating_one_empty_database_both_succeed() {
+    use crate::helpers::{Engine, TestDatabase};
+    for engine in Engine::configured() {
+        for round in 0..3 {
+            let database = TestDatabase::create(engine).await;
+            let url = database.url.clone();
+            let migrate = || {
+                let url = url.clone();
+                tokio::task::spawn_blocking(move || numbering(&["migrate", "--database-url", &url]))
+            };
+            let (first, second) = tokio::join!(migrate(), migrate());
+
+            for output in [first.unwrap(), second.unwrap()] {
+                assert!(
+                    output.status.success(),
+                    "{engine:?}, round {round}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            let db = Database::connect(&url).await.unwrap();
+            let recorded = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT COUNT(*) AS n, COUNT(DISTINCT version) AS d FROM seaql_migrations",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let (n, distinct): (i64, i64) = (
+                recorded.try_get("", "n").unwrap(),
+                recorded.try_get("", "d").unwrap(),
+            );
+            assert!(
+                n > 0 && n == distinct,
+                "{engine:?}: {n} records, {distinct} distinct"
+            );
+            db.close().await.ok();
+        }
+    }
+}
