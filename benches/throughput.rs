@@ -5,9 +5,7 @@
 //! against another engine. `BENCH_ITEMS` sets the inventory size (default
 //! 5000). It prints figures; it asserts nothing.
 
-use numbering::config::{
-    AuthMode, HealthSettings, JwtSettings, LogFormat, OptionalListen, Settings, TlsSettings,
-};
+use numbering::config::{AuthMode, OptionalListen, Settings};
 use numbering::proto::v1 as pb;
 use numbering::proto::v1::did_service_client::DidServiceClient;
 use numbering::startup::Application;
@@ -52,19 +50,10 @@ async fn main() {
     let settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
-        database_max_connections: 10,
         auth: AuthMode::TrustedHeaders,
-        jwt: JwtSettings::default(),
-        tls: TlsSettings::default(),
         shutdown_grace: Duration::from_secs(1),
-        health: HealthSettings {
-            interval: Duration::from_secs(5),
-            timeout: Duration::from_secs(2),
-        },
         metrics_listen: OptionalListen(None),
-        log_format: LogFormat::Text,
-        otlp_endpoint: None,
-        command: None,
+        ..Settings::defaults()
     };
     let app = Application::build(&settings)
         .await

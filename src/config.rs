@@ -55,6 +55,12 @@ pub struct Settings {
     #[command(flatten)]
     pub health: HealthSettings,
 
+    #[command(flatten)]
+    pub transport: TransportSettings,
+
+    #[command(flatten)]
+    pub streams: StreamSettings,
+
     /// Address of the Prometheus endpoint (`GET /metrics`), or `off`.
     #[arg(
         long,
@@ -164,6 +170,104 @@ pub struct HealthSettings {
         global = true
     )]
     pub timeout: Duration,
+}
+
+/// What one client may hold of the server: connections, calls, bytes and
+/// time. Together they bound the server's memory whatever clients do (see
+/// the README's "Limits and abuse").
+#[derive(Debug, Clone, Args)]
+pub struct TransportSettings {
+    /// Most connections open at once; further clients wait in the kernel's
+    /// accept queue until one closes.
+    #[arg(long, env = "NUMBERING_MAX_CONNECTIONS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_connections: u32,
+
+    /// Most calls one connection may have open at once (HTTP/2
+    /// SETTINGS_MAX_CONCURRENT_STREAMS).
+    #[arg(long, env = "NUMBERING_MAX_CONCURRENT_STREAMS", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_concurrent_streams: u32,
+
+    /// Most calls open at once on the whole server; further calls are
+    /// RESOURCE_EXHAUSTED (health checks are exempt).
+    #[arg(long, env = "NUMBERING_MAX_CALLS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_calls: u32,
+
+    /// Largest request message, in bytes.
+    #[arg(long, env = "NUMBERING_MAX_MESSAGE_SIZE", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u32).range(1024..), global = true)]
+    pub max_message_size: u32,
+
+    /// Largest request metadata, in bytes as HTTP/2 counts them (name,
+    /// value and 32 per entry).
+    #[arg(long, env = "NUMBERING_MAX_METADATA_SIZE", default_value_t = 16_384,
+          value_parser = clap::value_parser!(u32).range(1024..), global = true)]
+    pub max_metadata_size: u32,
+
+    /// How long a new connection has to complete its TLS handshake and send
+    /// the HTTP/2 preface.
+    #[arg(long, env = "NUMBERING_HANDSHAKE_TIMEOUT", default_value = "10s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub handshake_timeout: Duration,
+
+    /// How long a connection may stay open without a call before it is
+    /// closed.
+    #[arg(long, env = "NUMBERING_IDLE_TIMEOUT", default_value = "5m",
+          value_parser = humantime::parse_duration, global = true)]
+    pub idle_timeout: Duration,
+
+    /// How often the server pings each connection (HTTP/2 PING).
+    #[arg(long, env = "NUMBERING_KEEPALIVE_INTERVAL", default_value = "60s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub keepalive_interval: Duration,
+
+    /// How long a ping may go unanswered before the connection is closed.
+    #[arg(long, env = "NUMBERING_KEEPALIVE_TIMEOUT", default_value = "20s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub keepalive_timeout: Duration,
+}
+
+/// The budget of list streams, which each hold a database connection (and
+/// a snapshot transaction) while they run.
+#[derive(Debug, Clone, Args)]
+pub struct StreamSettings {
+    /// Most list streams running at once; the rest of the pool stays for
+    /// unary calls. 0 means half the pool.
+    #[arg(
+        long,
+        env = "NUMBERING_LIST_STREAMS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub list_streams: u32,
+
+    /// Most list streams one caller (a reseller's organization, a staff
+    /// user) may run at once.
+    #[arg(long, env = "NUMBERING_LIST_STREAMS_PER_CALLER", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub list_streams_per_caller: u32,
+
+    /// How long a list waits for a place in the budget before it is
+    /// RESOURCE_EXHAUSTED (never longer than the call's own deadline).
+    #[arg(long, env = "NUMBERING_STREAM_QUEUE_TIMEOUT", default_value = "5s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub stream_queue_timeout: Duration,
+
+    /// How long a list stream may wait for its client to take the next
+    /// page before it is ended, releasing its connection and snapshot.
+    #[arg(long, env = "NUMBERING_STREAM_STALL_TIMEOUT", default_value = "10s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub stream_stall_timeout: Duration,
+}
+
+impl Settings {
+    /// The settings of a run with no flags and no environment, for embedding
+    /// and tests.
+    pub fn defaults() -> Self {
+        Self::try_parse_from(["numbering"]).expect("the defaults parse")
+    }
 }
 
 /// A listen address that can be turned `off`.

@@ -28,6 +28,12 @@ pub mod reason {
     pub const CONCURRENT_WRITE: &str = "CONCURRENT_WRITE";
     pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
     pub const INTERNAL: &str = "INTERNAL";
+    pub const MALFORMED_REQUEST: &str = "MALFORMED_REQUEST";
+    pub const MESSAGE_TOO_LARGE: &str = "MESSAGE_TOO_LARGE";
+    pub const METADATA_TOO_LARGE: &str = "METADATA_TOO_LARGE";
+    pub const TOO_MANY_STREAMS: &str = "TOO_MANY_STREAMS";
+    pub const TOO_MANY_CALLS: &str = "TOO_MANY_CALLS";
+    pub const STREAM_STALLED: &str = "STREAM_STALLED";
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -36,6 +42,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{field}: {rule}")]
     InvalidField { field: String, rule: Invalid },
+    /// The request's bytes are not a valid message of its type: invalid
+    /// UTF-8, a truncated message, a bad tag or wire type. `field` is the
+    /// path prost names, when it names one.
+    #[error("malformed request: {detail}")]
+    Malformed {
+        field: Option<String>,
+        detail: String,
+    },
+    #[error("{message}")]
+    ResourceExhausted {
+        reason: &'static str,
+        message: String,
+    },
     #[error("{message}")]
     NotFound {
         reason: &'static str,
@@ -86,6 +105,8 @@ impl Error {
     fn code_and_reason(&self) -> (Code, &'static str) {
         match self {
             Error::InvalidField { .. } => (Code::InvalidArgument, reason::INVALID_FIELD),
+            Error::Malformed { .. } => (Code::InvalidArgument, reason::MALFORMED_REQUEST),
+            Error::ResourceExhausted { reason, .. } => (Code::ResourceExhausted, reason),
             Error::NotFound { reason, .. } => (Code::NotFound, reason),
             Error::AlreadyExists { reason, .. } => (Code::AlreadyExists, reason),
             Error::FailedPrecondition { reason, .. } => (Code::FailedPrecondition, reason),
@@ -108,6 +129,13 @@ impl From<Error> for Status {
             Error::InvalidField { field, rule } => {
                 metadata.insert("field".to_owned(), field.clone());
                 details.add_bad_request_violation(field.clone(), rule.to_string());
+            }
+            Error::Malformed {
+                field: Some(field),
+                detail,
+            } => {
+                metadata.insert("field".to_owned(), field.clone());
+                details.add_bad_request_violation(field.clone(), detail.clone());
             }
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");

@@ -2,6 +2,7 @@
 //! applies the caller's rights, then the resource rules, through the store.
 
 use crate::auth::{Caller, Writer};
+use crate::budget::StreamPass;
 use crate::domain::{
     CountryCode, Item, ItemId, ListQuery, NewItem, OrganizationId, PageRequest, Patch, Scope,
     SearchText, Sort, SortField, SortOrder, Status, Timestamp,
@@ -112,6 +113,7 @@ impl<K: StoredKind> Inventory<K> {
         caller: &Caller,
         request: ListRequest<K>,
         deadline: Option<Instant>,
+        pass: StreamPass,
     ) -> Result<PageReceiver<K>> {
         if request.show_deleted {
             caller.authorize_show_deleted()?;
@@ -130,7 +132,7 @@ impl<K: StoredKind> Inventory<K> {
             paging: request.paging,
             all_pages: request.all_pages,
         };
-        Ok(self.repository.list(query, deadline))
+        Ok(self.repository.list(query, deadline, pass))
     }
 
     /// Active, live items that are shared or held by the organization.
@@ -139,6 +141,7 @@ impl<K: StoredKind> Inventory<K> {
         caller: &Caller,
         request: AvailableRequest,
         deadline: Option<Instant>,
+        pass: StreamPass,
     ) -> Result<PageReceiver<K>> {
         let query = ListQuery {
             scope: Scope::SharedOr(caller.availability_for(request.organization_id)?),
@@ -157,7 +160,7 @@ impl<K: StoredKind> Inventory<K> {
             paging: request.paging,
             all_pages: request.all_pages,
         };
-        Ok(self.repository.list(query, deadline))
+        Ok(self.repository.list(query, deadline, pass))
     }
 
     pub async fn get_available(&self, caller: &Caller, lookup: AvailableLookup) -> Result<Item<K>> {

@@ -1,8 +1,10 @@
 //! numbering: the inventory of DIDs and SMS Sender IDs, served over gRPC.
 
 pub mod auth;
+pub mod budget;
 pub mod config;
 pub mod domain;
+pub mod edge;
 pub mod error;
 pub mod grpc;
 pub mod health;

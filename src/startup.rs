@@ -3,8 +3,13 @@
 
 use crate::auth::jwt::{Claims, KeyError, Verifier, mint};
 use crate::auth::{Authenticator, Caller, Role, Scopes};
-use crate::config::{AuthMode, HealthSettings, JwtSettings, Settings, TlsSettings, TokenRequest};
+use crate::budget::StreamBudget;
+use crate::config::{
+    AuthMode, HealthSettings, JwtSettings, Settings, StreamSettings, TlsSettings, TokenRequest,
+    TransportSettings,
+};
 use crate::domain::{OrganizationId, UserId};
+use crate::edge::{ConnectionLimits, GuardLayer};
 use crate::grpc::{DidApi, Handlers, SenderIdApi};
 use crate::health::Health;
 use crate::metrics::Metrics;
@@ -18,7 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +86,8 @@ pub struct Application {
     tls: Option<ServerTlsConfig>,
     shutdown_grace: Duration,
     health: HealthSettings,
+    transport: TransportSettings,
+    streams: StreamSettings,
     metrics_listener: Option<TcpListener>,
 }
 
@@ -88,7 +95,7 @@ impl Application {
     /// Connects to the database, applies migrations and binds the port.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let (authenticator, bootstrap_token) = authenticator(settings.auth, &settings.jwt)?;
-        let tls = tls(&settings.tls)?;
+        let tls = tls(&settings.tls, settings.transport.handshake_timeout)?;
         let store =
             Store::connect(&settings.database_url, settings.database_max_connections).await?;
         store.migrate().await?;
@@ -105,6 +112,8 @@ impl Application {
             tls,
             shutdown_grace: settings.shutdown_grace,
             health: settings.health.clone(),
+            transport: settings.transport.clone(),
+            streams: settings.streams.clone(),
             metrics_listener,
         })
     }
@@ -146,6 +155,8 @@ impl Application {
             tls,
             shutdown_grace,
             health: health_settings,
+            transport,
+            streams,
             metrics_listener,
         } = self;
         let metrics = Arc::new(Metrics::new());
@@ -159,7 +170,9 @@ impl Application {
                 store.clone(),
             ))
         });
+        let max_message = transport.max_message_size as usize;
         let (health, health_service) = Health::new().await;
+        let health_service = health_service.max_decoding_message_size(max_message);
         let (stop_readiness, readiness_stopped) = tokio::sync::oneshot::channel();
         let readiness = tokio::spawn(health.clone().follow_database(
             store.clone(),
@@ -168,17 +181,37 @@ impl Application {
             readiness_stopped,
         ));
 
-        let reflection_v1 = reflection().build_v1()?;
-        let reflection_v1alpha = reflection().build_v1alpha()?;
+        let reflection_v1 = reflection()
+            .build_v1()?
+            .max_decoding_message_size(max_message);
+        let reflection_v1alpha = reflection()
+            .build_v1alpha()?
+            .max_decoding_message_size(max_message);
 
         if let Some(token) = bootstrap_token {
             announce_bootstrap_token(&token);
         }
-        let dids = DidApi::new(Handlers::new(store.clone(), metrics.streams.clone()));
-        let sender_ids = SenderIdApi::new(Handlers::new(store.clone(), metrics.streams.clone()));
+        let budget = StreamBudget::new(&streams, store.pool_stats().max);
+        let dids = DidApi::new(Handlers::new(
+            store.clone(),
+            metrics.streams.clone(),
+            budget.clone(),
+        ));
+        let sender_ids = SenderIdApi::new(Handlers::new(
+            store.clone(),
+            metrics.streams.clone(),
+            budget,
+        ));
 
         let address = listener.local_addr()?;
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let incoming = crate::edge::incoming(
+            listener,
+            ConnectionLimits {
+                max_connections: transport.max_connections as usize,
+                handshake_timeout: transport.handshake_timeout,
+                idle_timeout: transport.idle_timeout,
+            },
+        );
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             stop.await;
@@ -190,21 +223,33 @@ impl Application {
             health.set_ready(false).await;
             let _ = stopping.send(());
         };
-        let mut builder = Server::builder();
+        let mut builder = Server::builder()
+            .max_concurrent_streams(transport.max_concurrent_streams)
+            // HTTP/2's own bound, well above the metadata limit the guard
+            // enforces with a gRPC status: hyper answers a header list over
+            // its bound with HTTP 431 (UNKNOWN to clients), and one far
+            // over it with a GOAWAY that ends every call on the connection.
+            .http2_max_header_list_size(HEADER_LIST_BOUND)
+            .http2_keepalive_interval(Some(transport.keepalive_interval))
+            .http2_keepalive_timeout(Some(transport.keepalive_timeout));
         if let Some(tls) = tls {
             builder = builder.tls_config(tls)?;
         }
         let server = builder
             .layer(RpcLayer::new(metrics.rpc.clone()))
+            .layer(GuardLayer::new(
+                transport.max_metadata_size as usize,
+                transport.max_calls as usize,
+            ))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(DidServiceServer::with_interceptor(
-                dids,
+            .add_service(InterceptedService::new(
+                DidServiceServer::new(dids).max_decoding_message_size(max_message),
                 authenticate.clone(),
             ))
-            .add_service(SenderIdServiceServer::with_interceptor(
-                sender_ids,
+            .add_service(InterceptedService::new(
+                SenderIdServiceServer::new(sender_ids).max_decoding_message_size(max_message),
                 authenticate,
             ))
             .serve_with_incoming_shutdown(incoming, shutdown);
@@ -278,7 +323,10 @@ fn authenticator(
 }
 
 /// The server's TLS configuration, if a certificate is set.
-fn tls(settings: &TlsSettings) -> Result<Option<ServerTlsConfig>, StartupError> {
+fn tls(
+    settings: &TlsSettings,
+    handshake_timeout: Duration,
+) -> Result<Option<ServerTlsConfig>, StartupError> {
     let (Some(cert), Some(key)) = (&settings.cert, &settings.key) else {
         return Ok(None);
     };
@@ -286,12 +334,17 @@ fn tls(settings: &TlsSettings) -> Result<Option<ServerTlsConfig>, StartupError> 
         std::fs::read(path)
             .map_err(|e| StartupError::Tls(format!("cannot read {}: {e}", path.display())))
     };
-    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+    let mut config = ServerTlsConfig::new()
+        .identity(Identity::from_pem(read(cert)?, read(key)?))
+        .timeout(handshake_timeout);
     if let Some(ca) = &settings.client_ca {
         config = config.client_ca_root(Certificate::from_pem(read(ca)?));
     }
     Ok(Some(config))
 }
+
+/// The largest header list HTTP/2 itself decodes (see `run_until`).
+const HEADER_LIST_BOUND: u32 = 128 * 1024;
 
 const BOOTSTRAP_TTL: Duration = Duration::from_secs(24 * 3600);
 

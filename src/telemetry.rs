@@ -101,15 +101,7 @@ fn request_id(headers: &http::HeaderMap) -> HeaderValue {
 
 /// The client's address, over plaintext or TLS.
 fn peer_of(extensions: &http::Extensions) -> Option<std::net::SocketAddr> {
-    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
-    extensions
-        .get::<TcpConnectInfo>()
-        .or_else(|| {
-            extensions
-                .get::<TlsConnectInfo<TcpConnectInfo>>()
-                .map(TlsConnectInfo::get_ref)
-        })
-        .and_then(TcpConnectInfo::remote_addr)
+    crate::edge::connections::ConnectionInfo::of(extensions).map(|connection| connection.peer)
 }
 
 /// Names the caller on the current RPC's span (called by the interceptor).

@@ -5,6 +5,7 @@
 use super::convert::WireItem;
 use super::deadline::deadline;
 use crate::auth::Caller;
+use crate::budget::StreamBudget;
 use crate::domain::{Item, ItemId};
 use crate::error::{Error, Result};
 use crate::inventory::{AvailableLookup, AvailableRequest, Inventory, ListRequest, Write};
@@ -13,6 +14,7 @@ use crate::proto::v1 as pb;
 use crate::store::{PageReceiver, Store, StoredKind};
 use futures::{Stream, StreamExt};
 use std::pin::Pin;
+use std::sync::Arc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
@@ -33,13 +35,15 @@ pub trait Wire: StoredKind {
 pub struct Handlers<K> {
     inventory: Inventory<K>,
     streams: StreamMetrics,
+    budget: Arc<StreamBudget>,
 }
 
 impl<K: Wire> Handlers<K> {
-    pub fn new(store: Store, streams: StreamMetrics) -> Self {
+    pub fn new(store: Store, streams: StreamMetrics, budget: Arc<StreamBudget>) -> Self {
         Self {
             inventory: Inventory::new(store),
             streams,
+            budget,
         }
     }
 
@@ -88,9 +92,9 @@ impl<K: Wire> Handlers<K> {
     {
         let caller = reader::<K, _>(&request)?;
         let until = deadline(request.metadata());
-        let pages = self
-            .inventory
-            .list(&caller, request.into_inner().try_into()?, until)?;
+        let list = request.into_inner().try_into()?;
+        let pass = self.budget.enter(&caller, until).await?;
+        let pages = self.inventory.list(&caller, list, until, pass)?;
         let staff = caller.is_staff();
         Ok(stream_pages(
             pages,
@@ -111,9 +115,9 @@ impl<K: Wire> Handlers<K> {
     {
         let caller = reader::<K, _>(&request)?;
         let until = deadline(request.metadata());
-        let pages =
-            self.inventory
-                .list_available(&caller, request.into_inner().try_into()?, until)?;
+        let list = request.into_inner().try_into()?;
+        let pass = self.budget.enter(&caller, until).await?;
+        let pages = self.inventory.list_available(&caller, list, until, pass)?;
         Ok(stream_pages(
             pages,
             self.streams.open(K::SCOPE),

@@ -13,13 +13,15 @@
 use super::entity::{Field, StoredKind};
 use super::repository::{Repository, column};
 use super::row::Row;
+use crate::budget::StreamPass;
 use crate::domain::{Identifier, Item, ListQuery, Page, PageMeta, Scope, SortField, SortOrder};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, reason};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     Value,
 };
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -31,14 +33,24 @@ const LIKE_ESCAPE: char = '!';
 pub type PageReceiver<K> = mpsc::Receiver<Result<Page<Item<K>>>>;
 
 impl<K: StoredKind> Repository<K> {
-    /// Streams the pages of `query` into the returned channel.
-    pub fn list(&self, query: ListQuery<K>, deadline: Option<Instant>) -> PageReceiver<K> {
+    /// Streams the pages of `query` into the returned channel, holding
+    /// `pass` (its place in the stream budget) until the last page is sent.
+    pub fn list(
+        &self,
+        query: ListQuery<K>,
+        deadline: Option<Instant>,
+        pass: StreamPass,
+    ) -> PageReceiver<K> {
         let (sender, receiver) = mpsc::channel(1);
         let repository = self.clone();
+        let stall = pass.stall_timeout();
         let task = async move {
-            if let Err(error) = repository.produce(&query, &sender, deadline).await {
-                // No connection is held now; the client may be gone already.
-                let _ = sender.send(Err(error)).await;
+            let produced = repository.produce(&query, &sender, deadline, stall).await;
+            drop(pass);
+            if let Err(error) = produced {
+                // No connection is held now; the client may be gone already,
+                // or still not reading.
+                let _ = tokio::time::timeout(stall, sender.send(Err(error))).await;
             }
         };
         tokio::spawn(task.in_current_span());
@@ -50,6 +62,7 @@ impl<K: StoredKind> Repository<K> {
         query: &ListQuery<K>,
         sender: &mpsc::Sender<Result<Page<Item<K>>>>,
         deadline: Option<Instant>,
+        stall: Duration,
     ) -> Result<()> {
         let txn = self.store().begin_snapshot().await?;
         let total = select::<K>(query).count(&txn).await?;
@@ -66,10 +79,24 @@ impl<K: StoredKind> Repository<K> {
                 .into_iter()
                 .map(|model| model.into().into_item())
                 .collect::<Result<Vec<_>>>()?;
-            // A slow client stalls the stream here, and only here.
-            match timeout_at(deadline, sender.send(Ok(Page { items, meta }))).await {
-                Some(Ok(())) => {}
-                Some(Err(_)) => break, // the client went away
+            // A slow client stalls the stream here, and only here: for the
+            // stall timeout at most, then the stream ends and its snapshot
+            // and connection go back.
+            let send = tokio::time::timeout(stall, sender.send(Ok(Page { items, meta })));
+            match timeout_at(deadline, send).await {
+                Some(Ok(Ok(()))) => {}
+                Some(Ok(Err(_))) => break, // the client went away
+                Some(Err(_)) => {
+                    txn.rollback().await?;
+                    return Err(Error::ResourceExhausted {
+                        reason: reason::STREAM_STALLED,
+                        message: format!(
+                            "the client took no page for {stall:?}: the stream was ended to \
+                             free its database connection; read faster, or resume after the \
+                             last item received"
+                        ),
+                    });
+                }
                 None => return Err(Error::DeadlineExceeded),
             }
             let Some(last) = last.filter(|_| query.all_pages && meta.has_next_page) else {
@@ -217,7 +244,16 @@ mod tests {
         UserId,
     };
     use crate::store::Store;
-    use std::time::Duration;
+
+    /// A place in a fresh budget, for one admin's list.
+    async fn pass() -> StreamPass {
+        use crate::auth::{Caller, Role};
+        let caller = Caller::new(UserId::from(uuid::Uuid::nil()), Role::Admin, None).unwrap();
+        crate::budget::StreamBudget::new(&crate::config::Settings::defaults().streams, 4)
+            .enter(&caller, None)
+            .await
+            .unwrap()
+    }
 
     async fn store_with_dids(count: u32) -> (Store, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!("numbering-unit-{}.db", uuid::Uuid::now_v7()));
@@ -269,8 +305,11 @@ mod tests {
     async fn a_slow_reader_gets_deadline_exceeded_once_the_deadline_passes() {
         let (store, path) = store_with_dids(5).await;
         let deadline = Instant::now() + Duration::from_millis(200);
-        let mut pages =
-            Repository::<Did>::new(store.clone()).list(every_page_one_by_one(), Some(deadline));
+        let mut pages = Repository::<Did>::new(store.clone()).list(
+            every_page_one_by_one(),
+            Some(deadline),
+            pass().await,
+        );
 
         assert!(pages.recv().await.unwrap().is_ok());
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -292,8 +331,11 @@ mod tests {
     async fn a_fast_reader_gets_every_page_before_the_deadline() {
         let (store, path) = store_with_dids(5).await;
         let deadline = Instant::now() + Duration::from_secs(30);
-        let mut pages =
-            Repository::<Did>::new(store.clone()).list(every_page_one_by_one(), Some(deadline));
+        let mut pages = Repository::<Did>::new(store.clone()).list(
+            every_page_one_by_one(),
+            Some(deadline),
+            pass().await,
+        );
 
         let mut values = Vec::new();
         while let Some(page) = pages.recv().await {

@@ -5,9 +5,7 @@
 //! without a database name) add PostgreSQL and MariaDB; a configured server
 //! that cannot be reached fails the test, it is never skipped.
 
-use numbering::config::{
-    AuthMode, HealthSettings, JwtSettings, LogFormat, OptionalListen, Settings, TlsSettings,
-};
+use numbering::config::{AuthMode, OptionalListen, Settings};
 use numbering::startup::Application;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::time::Duration;
@@ -165,19 +163,10 @@ impl TestApp {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: database.url.clone(),
-            database_max_connections: 10,
             auth: AuthMode::TrustedHeaders,
-            jwt: JwtSettings::default(),
-            tls: TlsSettings::default(),
             shutdown_grace: Duration::from_secs(5),
-            health: HealthSettings {
-                interval: Duration::from_secs(5),
-                timeout: Duration::from_secs(2),
-            },
             metrics_listen: OptionalListen(None),
-            log_format: LogFormat::Text,
-            otlp_endpoint: None,
-            command: None,
+            ..Settings::defaults()
         };
         configure(&mut settings);
         let app = Application::build(&settings)

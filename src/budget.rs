@@ -1,0 +1,146 @@
+//! The budget of list streams. A list holds a database connection, inside
+//! a snapshot transaction, for as long as it streams, so lists may use only
+//! part of the pool (unary calls always find a connection), one caller only
+//! part of that (no tenant takes it all), and a list beyond the budget waits
+//! for a bounded time, then is refused `RESOURCE_EXHAUSTED`.
+
+use crate::auth::{Caller, Role};
+use crate::config::StreamSettings;
+use crate::error::{Error, reason};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// Who a place in the budget is counted against: a reseller's whole
+/// organization (one tenant), or one staff user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Holder {
+    Organization(uuid::Uuid),
+    User(uuid::Uuid),
+}
+
+impl Holder {
+    fn of(caller: &Caller) -> Self {
+        match (caller.role(), caller.organization_id()) {
+            (Role::Reseller, Some(organization)) => Holder::Organization(organization.as_uuid()),
+            _ => Holder::User(caller.user_id().as_uuid()),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct StreamBudget {
+    server: Arc<Semaphore>,
+    size: usize,
+    per_caller: usize,
+    holders: Mutex<HashMap<Holder, Arc<Semaphore>>>,
+    queue_timeout: Duration,
+    stall_timeout: Duration,
+}
+
+impl StreamBudget {
+    /// The budget for a pool of `pool_size` connections.
+    pub fn new(settings: &StreamSettings, pool_size: u32) -> Arc<Self> {
+        let size = match settings.list_streams {
+            0 => (pool_size / 2).max(1),
+            n => n,
+        } as usize;
+        Arc::new(Self {
+            server: Arc::new(Semaphore::new(size)),
+            size,
+            per_caller: settings.list_streams_per_caller as usize,
+            holders: Mutex::new(HashMap::new()),
+            queue_timeout: settings.stream_queue_timeout,
+            stall_timeout: settings.stream_stall_timeout,
+        })
+    }
+
+    /// A place for one list stream of `caller`, waiting at most the queue
+    /// timeout, and never past the call's deadline.
+    pub async fn enter(
+        self: &Arc<Self>,
+        caller: &Caller,
+        deadline: Option<Instant>,
+    ) -> Result<StreamPass, Error> {
+        let queue_ends = Instant::now() + self.queue_timeout;
+        let until = deadline.map_or(queue_ends, |deadline| deadline.min(queue_ends));
+        let holder = Holder::of(caller);
+        // Dropped on a refusal too, so that the holder is forgotten.
+        let mut pass = StreamPass {
+            budget: self.clone(),
+            holder,
+            places: None,
+        };
+        let caller_place = tokio::time::timeout_at(until, self.holder(holder).acquire_owned())
+            .await
+            .map_err(|_| {
+                too_many(format!(
+                    "this caller already runs {} list streams, its limit: finish one first",
+                    self.per_caller
+                ))
+            })?
+            .expect("the semaphore is never closed");
+        let server_place = tokio::time::timeout_at(until, self.server.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                too_many(format!(
+                    "the server runs {} list streams, its limit: retry with backoff",
+                    self.size
+                ))
+            })?
+            .expect("the semaphore is never closed");
+        pass.places = Some((caller_place, server_place));
+        Ok(pass)
+    }
+
+    fn holder(&self, holder: Holder) -> Arc<Semaphore> {
+        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        holders
+            .entry(holder)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_caller)))
+            .clone()
+    }
+
+    /// Forgets `holder` once nobody holds or awaits its places, so that the
+    /// map stays as small as the set of callers listing right now.
+    fn forget_if_unused(&self, holder: Holder) {
+        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        if holders
+            .get(&holder)
+            .is_some_and(|places| Arc::strong_count(places) == 1)
+        {
+            holders.remove(&holder);
+        }
+    }
+}
+
+fn too_many(message: String) -> Error {
+    Error::ResourceExhausted {
+        reason: reason::TOO_MANY_STREAMS,
+        message,
+    }
+}
+
+/// One list stream's place in the budget, and how long it may wait for
+/// its client to take a page.
+#[derive(Debug)]
+pub struct StreamPass {
+    budget: Arc<StreamBudget>,
+    holder: Holder,
+    places: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
+}
+
+impl StreamPass {
+    pub fn stall_timeout(&self) -> Duration {
+        self.budget.stall_timeout
+    }
+}
+
+impl Drop for StreamPass {
+    fn drop(&mut self) {
+        drop(self.places.take());
+        self.budget.forget_if_unused(self.holder);
+    }
+}
