@@ -3,7 +3,10 @@
 
 mod assertions;
 mod helpers;
+mod raw;
 mod resources;
+
+mod abuse;
 
 mod assignment;
 mod auth;
@@ -43,6 +46,31 @@ macro_rules! for_both_resources {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
                     $crate::helpers::on_every_engine(super::$test::<$crate::resources::SenderIds>).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Stamps each `test(engine)` out once per engine, named by it
+/// (`cargo test postgres` runs the PostgreSQL cases); an engine whose URL is
+/// not set has nothing to run.
+#[macro_export]
+macro_rules! for_every_engine {
+    ($($test:ident),* $(,)?) => {
+        $crate::for_every_engine!(@engine sqlite, Sqlite, $($test),*);
+        $crate::for_every_engine!(@engine postgres, Postgres, $($test),*);
+        $crate::for_every_engine!(@engine mariadb, MySql, $($test),*);
+    };
+    (@engine $module:ident, $engine:ident, $($test:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let engine = $crate::helpers::Engine::$engine;
+                    if $crate::helpers::Engine::configured().contains(&engine) {
+                        super::$test(engine).await;
+                    }
                 }
             )*
         }

@@ -118,7 +118,7 @@ const MATRIX: &[(Op, Owner, [Code; 3])] = &[
 ];
 
 /// The RPC names of a service, as its descriptor lists them.
-fn described_rpcs(service: &str) -> BTreeSet<String> {
+pub fn described_rpcs(service: &str) -> BTreeSet<String> {
     let set =
         prost_types::FileDescriptorSet::decode(numbering::proto::FILE_DESCRIPTOR_SET).unwrap();
     set.file
