@@ -16,6 +16,11 @@ impl Description {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The form search compares (see [`super::search_fold`]).
+    pub fn search_key(&self) -> String {
+        super::search_fold(&self.0)
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,11 @@ impl SearchText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The form compared with stored search keys.
+    pub fn folded(&self) -> String {
+        super::search_fold(&self.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

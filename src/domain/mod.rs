@@ -34,6 +34,19 @@ impl Invalid {
     }
 }
 
+/// The form in which search compares text: compatibility-decomposed, without
+/// combining marks, lower case. So "ÉCOLE" holds "ecole" and "école", and
+/// "İSTANBUL" holds "istanbul", on every engine alike: no engine's own case
+/// folding is used (SQLite's folds ASCII only).
+pub fn search_fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Free text of at most `max` characters (not bytes); empty means none.
 /// NUL is refused: PostgreSQL cannot store it in text, and the other engines
 /// would keep a value that C clients and logs cut short.
@@ -45,5 +58,23 @@ fn optional_text(input: &str, max: usize) -> Result<Option<String>, Invalid> {
         0 => Ok(None),
         n if n > max => Err(Invalid::new(format!("must be at most {max} characters"))),
         _ => Ok(Some(input.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    #[test]
+    fn search_folds_case_accents_and_compatibility_forms() {
+        let cases = [
+            ("ÉCOLE", "ecole"),
+            ("école", "ecole"),
+            ("İSTANBUL", "istanbul"),
+            ("Straße", "straße"),
+            ("ﬁle №5", "file no5"),
+            ("+212 500", "+212 500"),
+        ];
+        for (text, folded) in cases {
+            assert_eq!(super::search_fold(text), folded, "{text}");
+        }
     }
 }

@@ -207,10 +207,12 @@ fn condition<K: StoredKind>(query: &ListQuery<K>) -> Condition {
         all = all.add(col(Field::ValueKey).is_in(query.values.iter().map(Identifier::key)));
     }
     if let Some(search) = &query.search {
-        let pattern = contains(search.as_str());
+        // Identifiers are ASCII, which every engine's LOWER folds; the
+        // description is compared in its stored search form.
+        let pattern = contains(&search.folded());
         let mut any = Condition::any().add(lower(col(Field::Value)).like(pattern.clone()));
         if query.search_description {
-            any = any.add(lower(col(Field::Description)).like(pattern));
+            any = any.add(col(Field::DescriptionKey).like(pattern));
         }
         all = all.add(any);
     }
@@ -221,12 +223,12 @@ fn lower(column: impl ColumnTrait) -> Expr {
     Func::lower(column.into_expr()).into()
 }
 
-/// A case-insensitive substring pattern in which `%`, `_` and `\` match
-/// themselves.
+/// A substring pattern of folded `text` in which `%`, `_` and the escape
+/// match themselves.
 fn contains(text: &str) -> LikeExpr {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
-    for c in text.to_lowercase().chars() {
+    for c in text.chars() {
         if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
             pattern.push(LIKE_ESCAPE);
         }
@@ -349,7 +351,7 @@ mod tests {
 
     #[test]
     fn like_patterns_escape_wildcards_and_the_escape() {
-        let pattern: Expr = contains("50%_A!\\").into();
+        let pattern: Expr = contains("50%_a!\\").into();
         let rendered = format!("{pattern:?}");
         assert!(rendered.contains(r"%50!%!_a!!\\%"), "{rendered}");
     }

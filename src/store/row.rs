@@ -12,6 +12,8 @@ pub struct Row {
     pub value_key: String,
     pub country: String,
     pub description: Option<String>,
+    /// The description as search compares it; written, never read back.
+    pub description_key: Option<String>,
     pub organization_id: Option<Uuid>,
     pub status: String,
     pub created_at: DateTime<Utc>,
@@ -30,6 +32,7 @@ impl<K: ResourceKind> From<&Item<K>> for Row {
             value_key: item.value.key(),
             country: item.country.as_str().to_owned(),
             description: item.description.as_ref().map(|d| d.as_str().to_owned()),
+            description_key: item.description.as_ref().map(|d| d.search_key()),
             organization_id: item.organization_id.map(|o| o.as_uuid()),
             status: item.status.as_str().to_owned(),
             created_at: item.created_at.as_datetime(),

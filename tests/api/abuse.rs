@@ -29,7 +29,11 @@ fn expect_malformed(status: Status, field: Option<&str>, case: &str) {
 
 #[tokio::test]
 async fn undecodable_requests_are_invalid_argument_naming_the_field() {
-    let app = TestApp::spawn(Engine::Sqlite).await;
+    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+        settings.metrics_listen =
+            numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
+    })
+    .await;
     let mut raw = RawConnection::open(app.address).await;
     // Field 1 of CreateDidRequest is `number`, a string.
     let cases: [(&str, Bytes, Option<&str>); 7] = [
@@ -56,6 +60,23 @@ async fn undecodable_requests_are_invalid_argument_naming_the_field() {
     let oversized = framed(0, 1 << 20, &[0x0a, 1, b'1']);
     let status = raw.call(CREATE_DID, &[], oversized).await;
     expect_error::<()>(Err(status), Code::ResourceExhausted, "MESSAGE_TOO_LARGE");
+
+    // Counted as the client's fault, not the server's.
+    let text = crate::observability::scrape(app.metrics.unwrap()).await;
+    let series = |code: &str| {
+        format!(
+            r#"grpc_server_handled_total{{grpc_service="numbering.v1.DidService",grpc_method="CreateDid",grpc_code="{code}"}}"#
+        )
+    };
+    assert_eq!(
+        crate::observability::sample(&text, &series("INVALID_ARGUMENT")),
+        Some(7.0),
+        "{text}"
+    );
+    assert_eq!(
+        crate::observability::sample(&text, &series("INTERNAL")),
+        None
+    );
     app.stop().await;
 }
 

@@ -100,3 +100,42 @@ async fn two_processes_migrating_one_empty_database_both_succeed() {
         }
     }
 }
+
+/// Descriptions written before the search key existed are found by the
+/// folded search once the migration has filled their key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_key_migration_fills_existing_descriptions() {
+    use crate::helpers::{Engine, Identity, TestApp};
+    use crate::resources::{Dids, ListParams, Resource};
+    use sea_orm_migration::MigratorTrait;
+    for engine in Engine::configured() {
+        let app = TestApp::spawn(engine).await;
+        let api = Dids::new(&app);
+        let old = api
+            .create(&Identity::admin(), "+212500000001", "MA", Some("ÉCOLE"), 0)
+            .await
+            .unwrap();
+        // As before the migration: no key, and the migration not applied.
+        let db = Database::connect(app.database_url()).await.unwrap();
+        db.execute_unprepared("UPDATE dids SET description_key = NULL")
+            .await
+            .unwrap();
+        migrations::Migrator::down(&db, Some(1)).await.unwrap();
+        migrations::Migrator::up(&db, None).await.unwrap();
+        db.close().await.ok();
+
+        let pages = api
+            .list(
+                &Identity::admin(),
+                ListParams {
+                    search: "ecole".into(),
+                    ..ListParams::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(pages[0].data.len(), 1, "{engine:?}");
+        assert_eq!(pages[0].data[0].id, old.id);
+        app.stop().await;
+    }
+}

@@ -200,6 +200,11 @@ impl TestApp {
         }
     }
 
+    /// The URL of the test's own database.
+    pub fn database_url(&self) -> &str {
+        &self.database.url
+    }
+
     /// Waits until the test database has no open transaction left (on
     /// PostgreSQL and MariaDB, which can tell; SQLite cannot), failing after
     /// a few seconds.

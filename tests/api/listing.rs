@@ -271,6 +271,45 @@ pub async fn search_is_a_case_insensitive_substring_of_value_or_description<R: R
     assert_eq!(found("nothing like it".into()).await, Vec::<String>::new());
 }
 
+/// The values an admin's search finds, on the first page.
+async fn found_by<R: Resource>(api: &R, search: &str) -> Vec<String> {
+    let params = ListParams {
+        search: search.into(),
+        ..ListParams::default()
+    };
+    let pages = api.list(&Identity::admin(), params).await.unwrap();
+    values(&pages[0].data)
+}
+
+/// Search folds case and accents beyond ASCII alike on every engine
+/// (SQLite's own LOWER and LIKE fold ASCII only).
+pub async fn search_folds_unicode_case_and_accents<R: Resource>(app: &TestApp) {
+    let api = R::new(app);
+    let admin = Identity::admin();
+    let school = api
+        .create(&admin, &R::value(1), "MA", Some("ÉCOLE centrale"), 0)
+        .await
+        .unwrap();
+    let hub = api
+        .create(&admin, &R::value(2), "TR", Some("İSTANBUL hub"), 0)
+        .await
+        .unwrap();
+
+    for (search, expected) in [
+        ("école", &school.value),
+        ("ecole", &school.value),
+        ("ÉCOLE", &school.value),
+        ("istanbul", &hub.value),
+        ("İstanbul", &hub.value),
+    ] {
+        assert_eq!(
+            found_by(&api, search).await,
+            [expected.as_str()],
+            "search {search:?}"
+        );
+    }
+}
+
 pub async fn search_wildcards_match_themselves<R: Resource>(app: &TestApp) {
     let api = R::new(app);
     let admin = Identity::admin();
@@ -306,18 +345,8 @@ pub async fn search_wildcards_match_themselves<R: Resource>(app: &TestApp) {
         (r":\", &backslash),
         ("o!", &bang),
     ] {
-        let pages = api
-            .list(
-                &admin,
-                ListParams {
-                    search: search.into(),
-                    ..ListParams::default()
-                },
-            )
-            .await
-            .unwrap();
         assert_eq!(
-            values(&pages[0].data),
+            found_by(&api, search).await,
             [expected.value.as_str()],
             "search {search:?}"
         );
@@ -561,6 +590,7 @@ crate::for_both_resources!(
     all_pages_reads_one_consistent_view,
     search_is_a_case_insensitive_substring_of_value_or_description,
     search_wildcards_match_themselves,
+    search_folds_unicode_case_and_accents,
     filters_combine_and_repeated_filters_match_any_value,
     list_refuses_bad_paging_and_filters_by_name,
     a_client_walking_away_mid_stream_ends_the_read,
