@@ -73,10 +73,16 @@ impl StreamBudget {
             holder,
             places: None,
         };
+        // Past the call's deadline the wait ends as DEADLINE_EXCEEDED, past
+        // the queue timeout as a refusal.
+        let gave_up = |refusal: String| match deadline {
+            Some(deadline) if deadline <= queue_ends => Error::DeadlineExceeded,
+            _ => too_many(refusal),
+        };
         let caller_place = tokio::time::timeout_at(until, self.holder(holder).acquire_owned())
             .await
             .map_err(|_| {
-                too_many(format!(
+                gave_up(format!(
                     "this caller already runs {} list streams, its limit: finish one first",
                     self.per_caller
                 ))
@@ -85,7 +91,7 @@ impl StreamBudget {
         let server_place = tokio::time::timeout_at(until, self.server.clone().acquire_owned())
             .await
             .map_err(|_| {
-                too_many(format!(
+                gave_up(format!(
                     "the server runs {} list streams, its limit: retry with backoff",
                     self.size
                 ))

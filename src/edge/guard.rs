@@ -208,7 +208,7 @@ fn restate(headers: &mut HeaderMap) {
 /// request, if it is one. The messages are tonic's and prost's own (see
 /// tonic's `codec/decode.rs` and `server/grpc.rs`); a test sends each case,
 /// so a change in them fails the build's tests, not production.
-fn client_fault(status: &Status) -> Option<Error> {
+pub(crate) fn client_fault(status: &Status) -> Option<Error> {
     let message = status.message();
     match status.code() {
         Code::Internal => {

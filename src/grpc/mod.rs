@@ -4,6 +4,8 @@ mod adapter;
 mod convert;
 mod deadline;
 mod did;
+#[cfg(test)]
+mod fuzz;
 mod handler;
 mod sender_id;
 

@@ -64,7 +64,17 @@ impl<K: StoredKind> Repository<K> {
         deadline: Option<Instant>,
         stall: Duration,
     ) -> Result<()> {
-        let txn = self.store().begin_snapshot().await?;
+        // The wait for a connection is bounded by the deadline; the begin
+        // itself runs to its end in its own task (a query dropped halfway
+        // spoils its connection), and is rolled back if nobody waits for it.
+        let begin = tokio::spawn({
+            let store = self.store().clone();
+            async move { store.begin_snapshot().await }
+        });
+        let txn = match timeout_at(deadline, begin).await {
+            Some(begun) => begun.map_err(|e| Error::internal(format!("begin: {e}")))??,
+            None => return Err(Error::DeadlineExceeded),
+        };
         let total = select::<K>(query).count(&txn).await?;
         let mut request = query.paging;
         let mut rows = ordered::<K>(query)

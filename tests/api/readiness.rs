@@ -144,3 +144,49 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
         app.stop().await;
     }
 }
+
+/// Before readiness has noticed an outage, a call still waits no longer
+/// than its own deadline for a connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waits_for_the_database_no_longer_than_its_deadline() {
+    use crate::resources::ListParams;
+    for engine in Engine::configured() {
+        let Some(target) = server_address(engine) else {
+            continue;
+        };
+        let proxy = Proxy::start(target).await;
+        let app = TestApp::spawn_with(engine, |settings| {
+            settings.database_url = url_via(&settings.database_url, proxy.address);
+            settings.health.interval = Duration::from_secs(3600);
+        })
+        .await;
+        let api = Dids::new(&app);
+        api.seed(1, "MA").await;
+
+        proxy.cut();
+        let started = std::time::Instant::now();
+        let waited = api
+            .list(
+                &Identity::admin(),
+                ListParams {
+                    deadline: Some(Duration::from_millis(300)),
+                    ..ListParams::default()
+                },
+            )
+            .await
+            .unwrap_err();
+
+        assert_eq!(
+            waited.code(),
+            tonic::Code::DeadlineExceeded,
+            "{engine:?}: {waited:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{engine:?}: waited {:?}",
+            started.elapsed()
+        );
+        proxy.restore();
+        app.stop().await;
+    }
+}

@@ -1,0 +1,211 @@
+//! The server's memory under the abuse its limits answer, measured on the
+//! real binary with its default limits. `cargo bench --bench abuse` prints
+//! the resident set (current and peak) of the server process after each
+//! abuse; it asserts nothing. The pod limit is 256 MiB.
+//!
+//! 1. Unread unary calls: `max_connections` connections that never open their
+//!    HTTP/2 windows, each sending `max_concurrent_streams` GetDid calls.
+//! 2. Oversized metadata: every connection sends header lists just under
+//!    HTTP/2's own bound, again and again.
+//! 3. Silent connections: thousands of TCP connections that never speak.
+//! 4. Unfinished messages: every call sends most of a maximal message, then
+//!    nothing more.
+//! 5. Unread list streams: every connection opens list streams it never reads.
+
+mod support;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use support::Server;
+use tokio::net::TcpStream;
+
+const CONNECTIONS: usize = 256;
+const STREAMS_PER_CONNECTION: usize = 100;
+
+fn frame(message: &[u8]) -> Bytes {
+    let mut buffer = BytesMut::with_capacity(5 + message.len());
+    buffer.put_u8(0);
+    buffer.put_u32(message.len() as u32);
+    buffer.put_slice(message);
+    buffer.freeze()
+}
+
+fn request(address: SocketAddr, path: &str, padding: usize) -> http::Request<()> {
+    let mut request = http::Request::post(format!("http://{address}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("x-user-id", "0195d7a0-0000-7000-8000-000000000001")
+        .header("x-role", "admin");
+    for n in 0..padding.div_ceil(8000) {
+        request = request.header(format!("x-pad-{n}"), "p".repeat(8000));
+    }
+    request.body(()).unwrap()
+}
+
+type Held = (
+    h2::client::SendRequest<Bytes>,
+    Vec<(h2::client::ResponseFuture, h2::SendStream<Bytes>)>,
+);
+
+/// A connection that never opens its windows, and its requests' responses.
+/// With `finish` false, the request bodies are never ended.
+async fn unread_connection(
+    address: SocketAddr,
+    path: &'static str,
+    body: Bytes,
+    streams: usize,
+    padding: usize,
+    finish: bool,
+) -> Option<Held> {
+    let tcp = TcpStream::connect(address).await.ok()?;
+    let mut builder = h2::client::Builder::new();
+    builder.initial_window_size(0);
+    let (send, connection) = builder.handshake(tcp).await.ok()?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let mut responses = Vec::new();
+    let mut send = send;
+    for _ in 0..streams {
+        let Ok(mut ready) = send.clone().ready().await else {
+            break;
+        };
+        let Ok((response, mut stream)) = ready.send_request(request(address, path, padding), false)
+        else {
+            break;
+        };
+        let _ = stream.send_data(body.clone(), finish);
+        responses.push((response, stream));
+        send = ready;
+    }
+    Some((send, responses))
+}
+
+async fn flood(server: &Server, path: &'static str, body: Bytes, padding: usize) -> Vec<Held> {
+    flood_with(server, path, body, padding, true).await
+}
+
+async fn flood_unfinished(server: &Server, path: &'static str, body: Bytes) -> Vec<Held> {
+    flood_with(server, path, body, 0, false).await
+}
+
+async fn flood_with(
+    server: &Server,
+    path: &'static str,
+    body: Bytes,
+    padding: usize,
+    finish: bool,
+) -> Vec<Held> {
+    let started = Instant::now();
+    let connections = (0..CONNECTIONS).map(|_| {
+        let body = body.clone();
+        tokio::spawn(unread_connection(
+            server.address,
+            path,
+            body,
+            STREAMS_PER_CONNECTION,
+            padding,
+            finish,
+        ))
+    });
+    let held: Vec<_> = futures::future::join_all(connections)
+        .await
+        .into_iter()
+        .filter_map(|c| c.ok().flatten())
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!(
+        "  {} connections, {} calls sent in {:.1?}",
+        held.len(),
+        held.iter().map(|(_, r)| r.len()).sum::<usize>(),
+        started.elapsed()
+    );
+    held
+}
+
+#[tokio::main]
+async fn main() {
+    let server = Server::start().await;
+    server.report("started");
+
+    // A DID to get, so that every GetDid answers with a message.
+    let create = frame(&[0x0a, 4, b'+', b'1', b'2', b'3', 0x12, 2, b'M', b'A']);
+    let (_, mut created) = unread_connection(
+        server.address,
+        "/numbering.v1.DidService/CreateDid",
+        create,
+        1,
+        0,
+        true,
+    )
+    .await
+    .unwrap();
+    drop(created.pop());
+    server.report("one DID created");
+
+    println!(
+        "1. unread unary calls ({CONNECTIONS} x {STREAMS_PER_CONNECTION} GetDid, windows shut)"
+    );
+    let id = uuid::Uuid::now_v7().to_string();
+    let get = frame(&[&[0x0a, id.len() as u8][..], id.as_bytes()].concat());
+    let held = flood(&server, "/numbering.v1.DidService/GetDid", get, 0).await;
+    server.report("  while held");
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.report("  after they closed");
+
+    println!("2. metadata of 120 kB on every call ({CONNECTIONS} x {STREAMS_PER_CONNECTION})");
+    let held = flood(&server, "/grpc.health.v1.Health/Check", frame(&[]), 120_000).await;
+    server.report("  while held");
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.report("  after they closed");
+
+    println!("3. 2000 silent TCP connections");
+    let mut silent = Vec::new();
+    for _ in 0..2000 {
+        if let Ok(Ok(tcp)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            TcpStream::connect(server.address),
+        )
+        .await
+        {
+            silent.push(tcp);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    server.report(&format!("  {} connected", silent.len()));
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    server.report("  after the 10 s handshake timeout");
+    drop(silent);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    println!(
+        "4. messages never finished ({CONNECTIONS} x {STREAMS_PER_CONNECTION} CreateDid, 60 of 64 KiB sent)"
+    );
+    let mut partial = BytesMut::with_capacity(60_005);
+    partial.put_u8(0);
+    partial.put_u32(65_000);
+    partial.put_slice(&vec![b'x'; 60_000]);
+    let held = flood_unfinished(
+        &server,
+        "/numbering.v1.DidService/CreateDid",
+        partial.freeze(),
+    )
+    .await;
+    server.report("  while held");
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.report("  after they closed");
+
+    println!(
+        "5. unread list streams ({CONNECTIONS} x {STREAMS_PER_CONNECTION} ListDids, windows shut)"
+    );
+    let list = frame(&[0x10, 100, 0x60, 1]); // limit 100, all_pages
+    let held = flood(&server, "/numbering.v1.DidService/ListDids", list, 0).await;
+    server.report("  while held");
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.report("  after they closed");
+}
