@@ -201,6 +201,6 @@ async fn main() {
     }
     println!("\nnot OK, by kind and code:");
     for ((kind, code), count) in &tally.codes {
-        println!("{kind:<22} {code:<18} {count}");
+        println!("{kind:<22} {code:<48} {count}");
     }
 }

@@ -43,8 +43,19 @@ pub struct StreamBudget {
 impl StreamBudget {
     /// The budget for a pool of `pool_size` connections.
     pub fn new(settings: &StreamSettings, pool_size: u32) -> Arc<Self> {
+        // Lists never take the whole pool (but for a pool of one, which
+        // they must share).
+        let most = pool_size.saturating_sub(1).max(1);
         let size = match settings.list_streams {
             0 => (pool_size / 2).max(1),
+            n if n > most => {
+                tracing::warn!(
+                    list_streams = n,
+                    pool_size,
+                    "--list-streams would leave unary calls no connection: using {most}"
+                );
+                most
+            }
             n => n,
         } as usize;
         Arc::new(Self {
@@ -148,5 +159,25 @@ impl Drop for StreamPass {
     fn drop(&mut self) {
         drop(self.places.take());
         self.budget.forget_if_unused(self.holder);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(list_streams: u32, pool_size: u32) -> usize {
+        let mut settings = crate::config::Settings::defaults().streams;
+        settings.list_streams = list_streams;
+        StreamBudget::new(&settings, pool_size).size
+    }
+
+    #[test]
+    fn lists_take_half_the_pool_and_never_all_of_it() {
+        assert_eq!(budget(0, 10), 5);
+        assert_eq!(budget(0, 1), 1);
+        assert_eq!(budget(3, 10), 3);
+        assert_eq!(budget(10, 10), 9);
+        assert_eq!(budget(4, 1), 1);
     }
 }

@@ -29,7 +29,12 @@ impl Server {
             .arg("--database-url")
             .arg(format!("sqlite://{}?mode=rwc", database.display()))
             .env("RUST_LOG", "warn")
-            .stderr(Stdio::null())
+            // BENCH_SERVER_LOG=1 shows the server's warnings.
+            .stderr(if std::env::var_os("BENCH_SERVER_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("the binary runs");
         for _ in 0..200 {
