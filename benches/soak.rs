@@ -153,6 +153,13 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(600);
+    // BENCH_CLIENT_LOG=h2=debug, say, shows what the client's HTTP/2 does.
+    if let Ok(filter) = std::env::var("BENCH_CLIENT_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let server = Server::start().await;
     let channel = Channel::from_shared(format!("http://{}", server.address))
         .unwrap()
