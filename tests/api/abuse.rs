@@ -196,6 +196,39 @@ async fn a_connection_that_never_completes_the_handshake_is_closed() {
 }
 
 #[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+        settings.transport.keepalive_interval = Duration::from_millis(200);
+        settings.transport.keepalive_timeout = Duration::from_millis(200);
+    })
+    .await;
+    // A complete HTTP/2 opening (preface and an empty SETTINGS frame), and
+    // then silence: the server's PINGs go unanswered.
+    let mut tcp = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+
+    let mut buffer = [0; 256];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match tcp.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {} // SETTINGS, PING, GOAWAY
+            }
+        }
+    })
+    .await;
+
+    assert!(
+        closed.is_ok(),
+        "a peer that answers no PING stayed connected"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
     let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
         settings.transport.idle_timeout = Duration::from_millis(500);
