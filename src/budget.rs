@@ -6,7 +6,7 @@
 
 use crate::auth::{Caller, Role};
 use crate::config::StreamSettings;
-use crate::error::{Error, reason};
+use crate::error::Error;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -134,10 +134,7 @@ impl StreamBudget {
 }
 
 fn too_many(message: String) -> Error {
-    Error::ResourceExhausted {
-        reason: reason::TOO_MANY_STREAMS,
-        message,
-    }
+    Error::TooManyStreams(message)
 }
 
 /// One list stream's place in the budget, and how long it may wait for

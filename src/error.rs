@@ -5,18 +5,23 @@
 //! `google.rpc.BadRequest` naming the field. Internal causes are logged here,
 //! never sent.
 
-use crate::domain::Invalid;
+use crate::domain::{CountryCode, Invalid, Resource};
 use sea_orm::DbErr;
 use std::collections::HashMap;
+use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 /// The `ErrorInfo` domain of every error this service returns.
 pub const ERROR_DOMAIN: &str = "numbering";
 
-/// Stable `ErrorInfo` reasons that are not tied to one resource kind.
+/// Stable `ErrorInfo` reasons, each given by the one match below.
 pub mod reason {
     pub const INVALID_FIELD: &str = "INVALID_FIELD";
+    pub const DID_NOT_FOUND: &str = "DID_NOT_FOUND";
+    pub const SENDER_ID_NOT_FOUND: &str = "SENDER_ID_NOT_FOUND";
+    pub const DID_NUMBER_TAKEN: &str = "DID_NUMBER_TAKEN";
+    pub const SENDER_ID_TAKEN: &str = "SENDER_ID_TAKEN";
     pub const ALREADY_ASSIGNED: &str = "ALREADY_ASSIGNED";
     pub const MISSING_IDENTITY: &str = "MISSING_IDENTITY";
     pub const INVALID_IDENTITY: &str = "INVALID_IDENTITY";
@@ -38,8 +43,11 @@ pub mod reason {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What went wrong, by meaning. Call sites say what happened; only
+/// [`Error::code_and_reason`] says what the client is told.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    // The request itself.
     #[error("{field}: {rule}")]
     InvalidField { field: String, rule: Invalid },
     /// The request's bytes are not a valid message of its type: invalid
@@ -50,44 +58,68 @@ pub enum Error {
         field: Option<String>,
         detail: String,
     },
-    #[error("{message}")]
-    ResourceExhausted {
-        reason: &'static str,
-        message: String,
+    #[error("{0}")]
+    MessageTooLarge(String),
+    #[error("the request metadata is {size} bytes; the limit is {limit}")]
+    MetadataTooLarge { size: usize, limit: usize },
+
+    // Who is calling.
+    #[error("{0}")]
+    MissingIdentity(String),
+    #[error("{0}")]
+    InvalidIdentity(String),
+    #[error("{0}")]
+    InvalidToken(String),
+
+    // What the caller may do.
+    #[error("{0}")]
+    RoleForbidden(String),
+    #[error("organization_id: a reseller may name only its own organization")]
+    OrganizationForbidden,
+    #[error("the token lacks the {scope} scope")]
+    ScopeMissing { scope: String },
+
+    // What the inventory answers.
+    #[error("{} not found", .0.label())]
+    NotFound(Resource),
+    #[error("{}", taken_message(*.resource, .value, .country))]
+    Taken {
+        resource: Resource,
+        value: String,
+        country: CountryCode,
     },
-    #[error("{message}")]
-    NotFound {
-        reason: &'static str,
-        message: String,
-    },
-    #[error("{message}")]
-    AlreadyExists {
-        reason: &'static str,
-        message: String,
-    },
-    #[error("{message}")]
-    FailedPrecondition {
-        reason: &'static str,
-        message: String,
-    },
-    #[error("{message}")]
-    Unauthenticated {
-        reason: &'static str,
-        message: String,
-    },
-    #[error("{message}")]
-    PermissionDenied {
-        reason: &'static str,
-        message: String,
-    },
+    #[error("the {} is assigned to another organization: unassign it first", .0.label())]
+    AlreadyAssigned(Resource),
+
+    // How much the server takes on.
+    #[error("the server has {limit} calls open, its limit: retry with backoff")]
+    TooManyCalls { limit: usize },
+    #[error("{0}")]
+    TooManyStreams(String),
+    #[error(
+        "the client took no page for {after:?}: the stream was ended to free its database \
+         connection; read faster, or resume after the last item received"
+    )]
+    StreamStalled { after: Duration },
     #[error("the deadline passed before the call completed")]
     DeadlineExceeded,
+
+    // The database, and the service itself.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
     #[error("the write collided with another one: retry it")]
     Aborted(#[source] DbErr),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn taken_message(resource: Resource, value: &str, country: &CountryCode) -> String {
+    let label = resource.label();
+    if resource.unique_per_country() {
+        format!("{label} {value} is already in use in {}", country.as_str())
+    } else {
+        format!("{label} {value} is already in use")
+    }
 }
 
 impl Error {
@@ -102,16 +134,32 @@ impl Error {
         Error::Internal(cause.into())
     }
 
+    /// The one place that says what each error is on the wire.
     fn code_and_reason(&self) -> (Code, &'static str) {
+        use Resource::{Did, SenderId};
         match self {
             Error::InvalidField { .. } => (Code::InvalidArgument, reason::INVALID_FIELD),
             Error::Malformed { .. } => (Code::InvalidArgument, reason::MALFORMED_REQUEST),
-            Error::ResourceExhausted { reason, .. } => (Code::ResourceExhausted, reason),
-            Error::NotFound { reason, .. } => (Code::NotFound, reason),
-            Error::AlreadyExists { reason, .. } => (Code::AlreadyExists, reason),
-            Error::FailedPrecondition { reason, .. } => (Code::FailedPrecondition, reason),
-            Error::Unauthenticated { reason, .. } => (Code::Unauthenticated, reason),
-            Error::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason),
+            Error::MessageTooLarge(_) => (Code::ResourceExhausted, reason::MESSAGE_TOO_LARGE),
+            Error::MetadataTooLarge { .. } => (Code::ResourceExhausted, reason::METADATA_TOO_LARGE),
+            Error::MissingIdentity(_) => (Code::Unauthenticated, reason::MISSING_IDENTITY),
+            Error::InvalidIdentity(_) => (Code::Unauthenticated, reason::INVALID_IDENTITY),
+            Error::InvalidToken(_) => (Code::Unauthenticated, reason::INVALID_TOKEN),
+            Error::RoleForbidden(_) => (Code::PermissionDenied, reason::ROLE_FORBIDDEN),
+            Error::OrganizationForbidden => {
+                (Code::PermissionDenied, reason::ORGANIZATION_FORBIDDEN)
+            }
+            Error::ScopeMissing { .. } => (Code::PermissionDenied, reason::SCOPE_MISSING),
+            Error::NotFound(Did) => (Code::NotFound, reason::DID_NOT_FOUND),
+            Error::NotFound(SenderId) => (Code::NotFound, reason::SENDER_ID_NOT_FOUND),
+            Error::Taken { resource: Did, .. } => (Code::AlreadyExists, reason::DID_NUMBER_TAKEN),
+            Error::Taken {
+                resource: SenderId, ..
+            } => (Code::AlreadyExists, reason::SENDER_ID_TAKEN),
+            Error::AlreadyAssigned(_) => (Code::FailedPrecondition, reason::ALREADY_ASSIGNED),
+            Error::TooManyCalls { .. } => (Code::ResourceExhausted, reason::TOO_MANY_CALLS),
+            Error::TooManyStreams(_) => (Code::ResourceExhausted, reason::TOO_MANY_STREAMS),
+            Error::StreamStalled { .. } => (Code::ResourceExhausted, reason::STREAM_STALLED),
             Error::DeadlineExceeded => (Code::DeadlineExceeded, reason::DEADLINE_EXCEEDED),
             Error::Unavailable(_) => (Code::Unavailable, reason::DATABASE_UNAVAILABLE),
             Error::Aborted(_) => (Code::Aborted, reason::CONCURRENT_WRITE),

@@ -4,18 +4,23 @@
 //! answers: restarting a pod does not bring a database back.
 
 use crate::config::HealthSettings;
+use crate::grpc::{DidApi, SenderIdApi};
+use crate::proto::v1::did_service_server::DidServiceServer;
+use crate::proto::v1::sender_id_service_server::SenderIdServiceServer;
 use crate::store::Store;
 use prometheus_client::metrics::gauge::Gauge;
+use tonic::server::NamedService;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// Health name that reports only that the process answers (liveness).
 pub const LIVENESS: &str = "liveness";
-/// Health names that report readiness: the server, then each service.
+/// Health names that report readiness: the server, then each service under
+/// its generated name.
 pub const READINESS: [&str; 3] = [
     "",
-    "numbering.v1.DidService",
-    "numbering.v1.SenderIdService",
+    <DidServiceServer<DidApi> as NamedService>::NAME,
+    <SenderIdServiceServer<SenderIdApi> as NamedService>::NAME,
 ];
 
 /// What the health service reports.

@@ -8,11 +8,11 @@ pub mod edge;
 pub mod error;
 pub mod grpc;
 pub mod health;
-pub mod inventory;
 pub mod metrics;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod proto;
+pub mod service;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 use clap::Parser;
+use numbering::auth::mint_token;
 use numbering::config::{Command, Settings};
-use numbering::startup::{Application, StartupError, mint_token};
+use numbering::startup::{Application, StartupError};
 use numbering::store::Store;
 use std::process::ExitCode;
 

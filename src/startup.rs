@@ -2,19 +2,17 @@
 //! reflection, and a graceful shutdown.
 
 use crate::auth::jwt::{Claims, KeyError, Verifier, mint};
-use crate::auth::{Authenticator, Caller, Role, Scopes};
+use crate::auth::{Authenticator, Role};
 use crate::budget::StreamBudget;
 use crate::config::{
-    AuthMode, HealthSettings, JwtSettings, Settings, StreamSettings, TlsSettings, TokenRequest,
-    TransportSettings,
+    AuthMode, HealthSettings, JwtSettings, Settings, StreamSettings, TlsSettings, TransportSettings,
 };
-use crate::domain::{OrganizationId, UserId};
+use crate::domain::UserId;
 use crate::edge::{ConnectionLimits, GuardLayer};
-use crate::grpc::{DidApi, Handlers, SenderIdApi};
+use crate::grpc::{DidApi, SenderIdApi};
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::proto::v1::did_service_server::DidServiceServer;
-use crate::proto::v1::sender_id_service_server::SenderIdServiceServer;
+use crate::service::Service;
 use crate::store::Store;
 use crate::telemetry::RpcLayer;
 use sea_orm::DbErr;
@@ -39,43 +37,9 @@ pub enum StartupError {
     #[error("JWT keys: {0}")]
     JwtKeys(#[from] KeyError),
     #[error("token: {0}")]
-    Token(String),
+    Token(#[from] crate::auth::TokenError),
     #[error("TLS: {0}")]
     Tls(String),
-}
-
-/// The `token` subcommand: a token signed with the configured secret.
-pub fn mint_token(request: &TokenRequest, jwt: &JwtSettings) -> Result<String, StartupError> {
-    let invalid = |e: crate::domain::Invalid| StartupError::Token(e.to_string());
-    let secret = jwt.secret.as_deref().ok_or_else(|| {
-        StartupError::Token("--jwt-secret (or NUMBERING_JWT_SECRET) is required to sign".into())
-    })?;
-    let sub = match &request.sub {
-        Some(sub) => UserId::parse(sub).map_err(invalid)?,
-        None => UserId::from(uuid::Uuid::now_v7()),
-    };
-    let role = Role::parse(&request.role).map_err(invalid)?;
-    let org = request
-        .org
-        .as_deref()
-        .map(OrganizationId::parse)
-        .transpose()
-        .map_err(invalid)?;
-    // Check the claims the way the server will.
-    let scopes = request
-        .scope
-        .as_deref()
-        .map(Scopes::parse)
-        .transpose()
-        .map_err(invalid)?;
-    Caller::new(sub, role, org)
-        .map_err(invalid)?
-        .with_scopes(scopes);
-    let mut claims = Claims::new(sub, role, org, request.ttl);
-    claims.scope = request.scope.clone();
-    claims.iss = jwt.issuer.clone();
-    claims.aud = jwt.audience.clone().map(Into::into);
-    Ok(mint(secret.as_bytes(), &claims))
 }
 
 pub struct Application {
@@ -192,16 +156,12 @@ impl Application {
             announce_bootstrap_token(&token);
         }
         let budget = StreamBudget::new(&streams, store.pool_stats().max);
-        let dids = DidApi::new(Handlers::new(
-            store.clone(),
+        let dids = DidApi::new(
+            Service::new(store.clone(), budget.clone()),
             metrics.streams.clone(),
-            budget.clone(),
-        ));
-        let sender_ids = SenderIdApi::new(Handlers::new(
-            store.clone(),
-            metrics.streams.clone(),
-            budget,
-        ));
+        );
+        let sender_ids =
+            SenderIdApi::new(Service::new(store.clone(), budget), metrics.streams.clone());
 
         let address = listener.local_addr()?;
         let incoming = crate::edge::incoming(
@@ -245,11 +205,13 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(InterceptedService::new(
-                DidServiceServer::new(dids).max_decoding_message_size(max_message),
+                dids.into_server().max_decoding_message_size(max_message),
                 authenticate.clone(),
             ))
             .add_service(InterceptedService::new(
-                SenderIdServiceServer::new(sender_ids).max_decoding_message_size(max_message),
+                sender_ids
+                    .into_server()
+                    .max_decoding_message_size(max_message),
                 authenticate,
             ))
             .serve_with_incoming_shutdown(incoming, shutdown);

@@ -4,7 +4,7 @@
 
 use super::jwt::Verifier;
 use super::{Caller, TrustedHeaders};
-use crate::error::{Error, reason};
+use crate::error::Error;
 use std::sync::Arc;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
@@ -32,10 +32,9 @@ impl Interceptor for Authenticator {
 fn bearer(request: &Request<()>, verifier: &Verifier) -> Result<Caller, Error> {
     let header =
         super::trusted_headers::single(request.metadata(), "authorization")?.ok_or_else(|| {
-            Error::Unauthenticated {
-                reason: reason::MISSING_IDENTITY,
-                message: "the authorization metadata is required: Bearer <token>".to_owned(),
-            }
+            Error::MissingIdentity(
+                "the authorization metadata is required: Bearer <token>".to_owned(),
+            )
         })?;
     let token = header
         .to_str()
@@ -44,14 +43,10 @@ fn bearer(request: &Request<()>, verifier: &Verifier) -> Result<Caller, Error> {
         // RFC 9110: the scheme is case-insensitive.
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token)
-        .ok_or_else(|| Error::Unauthenticated {
-            reason: reason::INVALID_IDENTITY,
-            message: "the authorization metadata must be Bearer <token>".to_owned(),
+        .ok_or_else(|| {
+            Error::InvalidIdentity("the authorization metadata must be Bearer <token>".to_owned())
         })?;
     verifier
         .verify(token.trim())
-        .map_err(|rejection| Error::Unauthenticated {
-            reason: reason::INVALID_TOKEN,
-            message: rejection.to_string(),
-        })
+        .map_err(|rejection| Error::InvalidToken(rejection.to_string()))
 }

@@ -5,10 +5,12 @@ mod caller;
 pub mod jwt;
 mod policy;
 mod scopes;
+mod token;
 mod trusted_headers;
 
 pub use authenticator::Authenticator;
 pub use caller::{Caller, Role};
 pub use policy::Writer;
 pub use scopes::{Access, Scopes};
+pub use token::{TokenError, mint_token};
 pub use trusted_headers::TrustedHeaders;

@@ -10,8 +10,8 @@
 //! scope of its resource (`dids:read`, `sender_ids:write`, …).
 
 use super::{Access, Caller, Role, Scopes};
-use crate::domain::{Item, OrganizationId, ResourceKind, Scope, UserId};
-use crate::error::{Error, reason};
+use crate::domain::{OrganizationId, ResourceKind, UserId, Visibility};
+use crate::error::Error;
 
 /// Proof that the caller may change the inventory: write operations take one,
 /// so none can run unchecked.
@@ -31,46 +31,39 @@ impl Caller {
     pub fn authorize_write<K: ResourceKind>(&self) -> Result<Writer, Error> {
         match self.role() {
             Role::Admin => {
-                self.authorize_scope(K::SCOPE, Access::Write)?;
+                self.authorize_scope(K::RESOURCE.scope(), Access::Write)?;
                 Ok(Writer(self.user_id()))
             }
-            role => Err(Error::PermissionDenied {
-                reason: reason::ROLE_FORBIDDEN,
-                message: format!("the {} role may not change the inventory", role.as_str()),
-            }),
+            role => Err(Error::RoleForbidden(format!(
+                "the {} role may not change the inventory",
+                role.as_str()
+            ))),
         }
     }
 
     /// Every role reads, with the resource's read scope.
     pub fn authorize_read<K: ResourceKind>(&self) -> Result<(), Error> {
-        self.authorize_scope(K::SCOPE, Access::Read)
+        self.authorize_scope(K::RESOURCE.scope(), Access::Read)
     }
 
     fn authorize_scope(&self, resource: &str, access: Access) -> Result<(), Error> {
         match self.scopes() {
-            Some(scopes) if !scopes.grants(resource, access) => Err(Error::PermissionDenied {
-                reason: reason::SCOPE_MISSING,
-                message: format!(
-                    "the token lacks the {} scope",
-                    Scopes::name(resource, access)
-                ),
+            Some(scopes) if !scopes.grants(resource, access) => Err(Error::ScopeMissing {
+                scope: Scopes::name(resource, access),
             }),
             _ => Ok(()),
         }
     }
 
-    /// Which items this caller may read at all.
-    pub fn read_scope(&self) -> Scope {
+    /// What this caller may see of the inventory: the one place that decides
+    /// it. Staff see every item, deleted ones too; a reseller sees live items
+    /// in the shared pool or held by its own organization, never another
+    /// tenant's.
+    pub fn visibility(&self) -> Visibility {
         match self.role() {
-            Role::Admin | Role::Accountant => Scope::Everything,
-            Role::Reseller => Scope::SharedOr(self.organization_id()),
+            Role::Admin | Role::Accountant => Visibility::Everything,
+            Role::Reseller => Visibility::SharedOrOwn(self.organization_id()),
         }
-    }
-
-    /// Whether `Get…` may return this item: staff see every item, deleted ones
-    /// included; others see live items within their scope.
-    pub fn may_read<K: ResourceKind>(&self, item: &Item<K>) -> bool {
-        self.is_staff() || (!item.is_deleted() && self.read_scope().admits(item.organization_id))
     }
 
     /// Staff see deleted items (on request) and the staff user ids.
@@ -83,10 +76,9 @@ impl Caller {
         if self.is_staff() {
             Ok(())
         } else {
-            Err(Error::PermissionDenied {
-                reason: reason::ROLE_FORBIDDEN,
-                message: "show_deleted is for admins and accountants".to_owned(),
-            })
+            Err(Error::RoleForbidden(
+                "show_deleted is for admins and accountants".to_owned(),
+            ))
         }
     }
 
@@ -98,11 +90,7 @@ impl Caller {
     ) -> Result<Option<OrganizationId>, Error> {
         match named {
             Some(other) if !self.is_staff() && Some(other) != self.organization_id() => {
-                Err(Error::PermissionDenied {
-                    reason: reason::ORGANIZATION_FORBIDDEN,
-                    message: "organization_id: a reseller may name only its own organization"
-                        .to_owned(),
-                })
+                Err(Error::OrganizationForbidden)
             }
             named => Ok(named),
         }
@@ -164,14 +152,14 @@ mod tests {
     }
 
     #[test]
-    fn resellers_read_the_shared_pool_and_their_own() {
+    fn resellers_see_the_shared_pool_and_their_own() {
         assert_eq!(
-            caller(Role::Reseller, Some(org(1))).read_scope(),
-            Scope::SharedOr(Some(org(1)))
+            caller(Role::Reseller, Some(org(1))).visibility(),
+            Visibility::SharedOrOwn(Some(org(1)))
         );
         assert_eq!(
-            caller(Role::Accountant, None).read_scope(),
-            Scope::Everything
+            caller(Role::Accountant, None).visibility(),
+            Visibility::Everything
         );
     }
 

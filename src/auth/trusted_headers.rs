@@ -4,7 +4,7 @@
 
 use super::{Caller, Role};
 use crate::domain::{Invalid, OrganizationId, UserId};
-use crate::error::{Error, reason};
+use crate::error::Error;
 use tonic::metadata::MetadataMap;
 
 pub const USER_ID: &str = "x-user-id";
@@ -32,10 +32,8 @@ fn caller_from(metadata: &MetadataMap) -> Result<Caller, Error> {
 }
 
 fn required<'m>(metadata: &'m MetadataMap, key: &str) -> Result<&'m str, Error> {
-    optional(metadata, key)?.ok_or_else(|| Error::Unauthenticated {
-        reason: reason::MISSING_IDENTITY,
-        message: format!("the {key} metadata is required"),
-    })
+    optional(metadata, key)?
+        .ok_or_else(|| Error::MissingIdentity(format!("the {key} metadata is required")))
 }
 
 fn optional<'m>(metadata: &'m MetadataMap, key: &str) -> Result<Option<&'m str>, Error> {
@@ -64,10 +62,7 @@ pub(super) fn single<'m>(
 }
 
 pub(super) fn invalid(key: &str, rule: Invalid) -> Error {
-    Error::Unauthenticated {
-        reason: reason::INVALID_IDENTITY,
-        message: format!("{key} {rule}"),
-    }
+    Error::InvalidIdentity(format!("{key} {rule}"))
 }
 
 #[cfg(test)]
@@ -111,7 +106,7 @@ mod tests {
         for pairs in cases {
             let error = caller_from(&metadata(pairs)).unwrap_err();
             assert!(
-                matches!(error, Error::Unauthenticated { .. }),
+                matches!(error, Error::MissingIdentity(_) | Error::InvalidIdentity(_)),
                 "{pairs:?}: {error:?}"
             );
         }

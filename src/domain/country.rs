@@ -1,7 +1,13 @@
 use super::Invalid;
+use sea_orm::DeriveValueType;
 
 /// An assigned ISO 3166-1 alpha-2 country code, always upper case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, DeriveValueType)]
+#[sea_orm(
+    value_type = "String",
+    from_str = "CountryCode::from_stored",
+    to_str = "CountryCode::as_str"
+)]
 pub struct CountryCode([u8; 2]);
 
 impl CountryCode {
@@ -15,6 +21,15 @@ impl CountryCode {
         }
         celes::Country::from_alpha2(&upper).map_err(|_| refuse())?;
         Ok(Self(bytes))
+    }
+
+    /// A code as stored: written by [`parse`](Self::parse) and held to two
+    /// upper-case letters by a CHECK constraint, so it is not looked up again.
+    fn from_stored(stored: &str) -> Result<Self, Invalid> {
+        let bytes = stored.as_bytes().try_into();
+        bytes
+            .map(Self)
+            .map_err(|_| Invalid::new("a stored country code has two letters"))
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,8 +1,9 @@
 use super::Invalid;
+use sea_orm::DeriveValueType;
 
 /// Free text about an item: 1 to 500 characters (characters, not bytes).
 /// "No description" is `Option::None`, never an empty string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, DeriveValueType)]
 pub struct Description(String);
 
 impl Description {

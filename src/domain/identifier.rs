@@ -2,10 +2,15 @@
 //! name. Each knows its own rule and how it compares for uniqueness.
 
 use super::Invalid;
+use sea_orm::DeriveValueType;
 use std::fmt::Debug;
 
-/// What both identifiers offer the generic code.
-pub trait Identifier: Debug + Clone + PartialEq + Send + Sync + 'static {
+/// What both identifiers offer the generic code. Each is stored as it is
+/// (the database's CHECK constraints hold the same rule), so loading one
+/// never parses it again.
+pub trait Identifier:
+    Debug + Clone + PartialEq + Send + Sync + 'static + sea_orm::TryGetable + Into<sea_orm::Value>
+{
     fn parse(input: &str) -> Result<Self, Invalid>;
     /// As given at creation, and as returned.
     fn as_str(&self) -> &str;
@@ -14,7 +19,7 @@ pub trait Identifier: Debug + Clone + PartialEq + Send + Sync + 'static {
 }
 
 /// A DID: digits with an optional leading `+`, 3 to 20 characters in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, DeriveValueType)]
 pub struct PhoneNumber(String);
 
 impl Identifier for PhoneNumber {
@@ -43,7 +48,7 @@ impl Identifier for PhoneNumber {
 }
 
 /// An SMS Sender ID: 1 to 11 ASCII letters and digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, DeriveValueType)]
 pub struct SenderName(String);
 
 impl Identifier for SenderName {

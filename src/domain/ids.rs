@@ -1,10 +1,11 @@
 use super::Invalid;
+use sea_orm::DeriveValueType;
 use uuid::Uuid;
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, DeriveValueType)]
         pub struct $name(Uuid);
 
         impl $name {
@@ -16,6 +17,13 @@ macro_rules! uuid_id {
 
             pub fn as_uuid(&self) -> Uuid {
                 self.0
+            }
+        }
+
+        /// Required of a primary key type; UUIDs never come from a counter.
+        impl sea_orm::TryFromU64 for $name {
+            fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+                Err(sea_orm::DbErr::ConvertFromU64(stringify!($name)))
             }
         }
 

@@ -81,6 +81,16 @@ impl<K: ResourceKind> Item<K> {
         changed
     }
 
+    /// The item without the ids of the staff who wrote it.
+    pub fn without_staff_ids(self) -> Self {
+        Self {
+            created_by: None,
+            updated_by: None,
+            deleted_by: None,
+            ..self
+        }
+    }
+
     pub fn touch(&mut self, by: UserId, at: Timestamp) {
         self.updated_at = at;
         self.updated_by = Some(by);

@@ -2,23 +2,46 @@ use super::{Identifier, PhoneNumber, SenderName};
 
 /// What tells DIDs and Sender IDs apart. Everything else (rules, storage,
 /// paging, streaming) is written once over this trait.
-pub trait ResourceKind: Send + Sync + 'static {
+pub trait ResourceKind: std::fmt::Debug + Clone + PartialEq + Send + Sync + 'static {
     type Value: Identifier;
-    /// How people call one item: "DID", "Sender ID".
-    const LABEL: &'static str;
+    /// The kind as a plain value, for errors and metrics.
+    const RESOURCE: Resource;
     /// The request field that carries the identifier.
     const VALUE_FIELD: &'static str;
     /// The request field of the exact-match list filter.
     const VALUES_FIELD: &'static str;
-    /// `ErrorInfo` reason when the identifier is already in use.
-    const TAKEN_REASON: &'static str;
-    /// `ErrorInfo` reason when no such item is visible to the caller.
-    const NOT_FOUND_REASON: &'static str;
-    /// The resource part of its scope names (`dids:read`, …).
-    const SCOPE: &'static str;
-    /// Whether uniqueness is per country (in the error message only; the
-    /// database enforces it).
-    const UNIQUE_PER_COUNTRY: bool;
+}
+
+/// The resource kinds as values: what errors, scopes and metrics name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Did,
+    SenderId,
+}
+
+impl Resource {
+    /// How people call one item: "DID", "Sender ID".
+    pub fn label(self) -> &'static str {
+        match self {
+            Resource::Did => "DID",
+            Resource::SenderId => "Sender ID",
+        }
+    }
+
+    /// The resource part of its scope names (`dids:read`, …) and metric
+    /// labels.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Resource::Did => "dids",
+            Resource::SenderId => "sender_ids",
+        }
+    }
+
+    /// Whether its identifier is unique per country rather than everywhere
+    /// (for messages; the database enforces it).
+    pub fn unique_per_country(self) -> bool {
+        self == Resource::SenderId
+    }
 }
 
 /// Phone numbers.
@@ -31,22 +54,14 @@ pub enum SenderId {}
 
 impl ResourceKind for Did {
     type Value = PhoneNumber;
-    const LABEL: &'static str = "DID";
+    const RESOURCE: Resource = Resource::Did;
     const VALUE_FIELD: &'static str = "number";
     const VALUES_FIELD: &'static str = "numbers";
-    const TAKEN_REASON: &'static str = "DID_NUMBER_TAKEN";
-    const NOT_FOUND_REASON: &'static str = "DID_NOT_FOUND";
-    const SCOPE: &'static str = "dids";
-    const UNIQUE_PER_COUNTRY: bool = false;
 }
 
 impl ResourceKind for SenderId {
     type Value = SenderName;
-    const LABEL: &'static str = "Sender ID";
+    const RESOURCE: Resource = Resource::SenderId;
     const VALUE_FIELD: &'static str = "sender_id";
     const VALUES_FIELD: &'static str = "sender_ids";
-    const TAKEN_REASON: &'static str = "SENDER_ID_TAKEN";
-    const NOT_FOUND_REASON: &'static str = "SENDER_ID_NOT_FOUND";
-    const SCOPE: &'static str = "sender_ids";
-    const UNIQUE_PER_COUNTRY: bool = true;
 }

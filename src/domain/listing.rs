@@ -49,38 +49,73 @@ pub struct Sort {
     pub order: SortOrder,
 }
 
-/// Which items a caller may see at all, before any filter.
+/// What a caller may see at all, before any filter. Decided from the caller
+/// in one place (`Caller::visibility`) and applied in SQL by the store to
+/// every read, so that no read path can forget it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Every item (admins, accountants).
+pub enum Visibility {
+    /// Every item, deleted ones included (admins, accountants).
     Everything,
-    /// The shared pool, plus the items of this organization when there is one.
-    SharedOr(Option<OrganizationId>),
+    /// Live items in the shared pool or held by this organization (resellers,
+    /// who always have one).
+    SharedOrOwn(Option<OrganizationId>),
 }
 
-impl Scope {
-    /// Whether an item held by `holder` (`None`: the shared pool) is in scope.
-    pub fn admits(&self, holder: Option<OrganizationId>) -> bool {
-        match self {
-            Scope::Everything => true,
-            Scope::SharedOr(own) => holder.is_none() || holder == *own,
-        }
-    }
+/// Whose items a filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holders {
+    All,
+    /// The shared pool, and the items of this organization if there is one.
+    SharedAnd(Option<OrganizationId>),
 }
 
-/// A list as the store runs it: the caller's filters within the caller's scope.
+/// Which items a read selects, within the caller's visibility.
 #[derive(Debug, Clone)]
-pub struct ListQuery<K: ResourceKind> {
-    pub scope: Scope,
+pub struct Filter<K: ResourceKind> {
     pub include_deleted: bool,
     pub status: Option<Status>,
     pub shared: Option<bool>,
     pub organization_id: Option<OrganizationId>,
+    pub holders: Holders,
     pub countries: Vec<CountryCode>,
     pub values: Vec<K::Value>,
     pub search: Option<SearchText>,
     /// Whether `search` also looks at the description.
     pub search_description: bool,
+}
+
+impl<K: ResourceKind> Filter<K> {
+    /// Every item, deleted ones included.
+    pub fn everything() -> Self {
+        Self {
+            include_deleted: true,
+            status: None,
+            shared: None,
+            organization_id: None,
+            holders: Holders::All,
+            countries: Vec::new(),
+            values: Vec::new(),
+            search: None,
+            search_description: false,
+        }
+    }
+
+    /// Active, live items in the shared pool or held by `organization`: what
+    /// it may use.
+    pub fn available_to(organization: Option<OrganizationId>) -> Self {
+        Self {
+            include_deleted: false,
+            status: Some(Status::Active),
+            holders: Holders::SharedAnd(organization),
+            ..Self::everything()
+        }
+    }
+}
+
+/// A list as the store runs it: which items, in which order, which pages.
+#[derive(Debug, Clone)]
+pub struct ListQuery<K: ResourceKind> {
+    pub filter: Filter<K>,
     pub sort: Sort,
     pub paging: PageRequest,
     pub all_pages: bool,

@@ -17,8 +17,11 @@ pub use description::Description;
 pub use identifier::{Identifier, PhoneNumber, SenderName};
 pub use ids::{ItemId, OrganizationId, UserId};
 pub use item::{Item, NewItem, Patch};
-pub use kind::{Did, ResourceKind, SenderId};
-pub use listing::{ListQuery, MAX_FILTER_VALUES, Scope, SearchText, Sort, SortField, SortOrder};
+pub use kind::{Did, Resource, ResourceKind, SenderId};
+pub use listing::{
+    Filter, Holders, ListQuery, MAX_FILTER_VALUES, SearchText, Sort, SortField, SortOrder,
+    Visibility,
+};
 pub use paging::{Page, PageMeta, PageRequest};
 pub use status::Status;
 pub use time::Timestamp;

@@ -1,7 +1,14 @@
 use super::Invalid;
+use sea_orm::DeriveValueType;
 
 /// Lifecycle state of an item. The order of the variants is the sort order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Stored by its spelling; a CHECK constraint keeps the column to these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, DeriveValueType)]
+#[sea_orm(
+    value_type = "String",
+    from_str = "Status::parse",
+    to_str = "Status::as_str"
+)]
 pub enum Status {
     Active,
     Inactive,

@@ -1,8 +1,9 @@
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::DeriveValueType;
 
 /// A point in time at microsecond precision: what every engine keeps, so a
 /// value returned by a write equals the value read back later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, DeriveValueType)]
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {

@@ -8,7 +8,7 @@
 //! for a client's bug.
 
 use super::connections::{CallOnConnection, ConnectionInfo};
-use crate::error::{Error, reason};
+use crate::error::Error;
 use http::HeaderMap;
 use http_body::{Body, Frame};
 use pin_project_lite::pin_project;
@@ -67,12 +67,9 @@ impl Limits {
     fn admit<B>(&self, request: &http::Request<B>) -> Result<Option<OwnedSemaphorePermit>, Error> {
         let size = metadata_size(request.headers());
         if size > self.max_metadata {
-            return Err(Error::ResourceExhausted {
-                reason: reason::METADATA_TOO_LARGE,
-                message: format!(
-                    "the request metadata is {size} bytes; the limit is {}",
-                    self.max_metadata
-                ),
+            return Err(Error::MetadataTooLarge {
+                size,
+                limit: self.max_metadata,
             });
         }
         if request.uri().path().starts_with("/grpc.health.v1.Health/") {
@@ -80,12 +77,8 @@ impl Limits {
         }
         match self.calls.clone().try_acquire_owned() {
             Ok(place) => Ok(Some(place)),
-            Err(_) => Err(Error::ResourceExhausted {
-                reason: reason::TOO_MANY_CALLS,
-                message: format!(
-                    "the server has {} calls open, its limit: retry with backoff",
-                    self.max_calls
-                ),
+            Err(_) => Err(Error::TooManyCalls {
+                limit: self.max_calls,
             }),
         }
     }
@@ -226,13 +219,10 @@ pub(crate) fn client_fault(status: &Status) -> Option<Error> {
             })
         }
         Code::OutOfRange if message.starts_with("Error, decoded message length too large") => {
-            Some(Error::ResourceExhausted {
-                reason: reason::MESSAGE_TOO_LARGE,
-                message: message.replace(
-                    "Error, decoded message length too large",
-                    "the request message is too large",
-                ),
-            })
+            Some(Error::MessageTooLarge(message.replace(
+                "Error, decoded message length too large",
+                "the request message is too large",
+            )))
         }
         _ => None,
     }

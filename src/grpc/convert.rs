@@ -1,16 +1,16 @@
-//! Wire ⇄ domain conversions shared by both services. The per-kind modules
-//! destructure their proto messages (so a new field breaks the build until it
-//! is handled) and hand the fields to these helpers.
+//! Wire ⇄ domain conversions shared by both services: plain functions over
+//! the fields the per-kind modules destructure from their messages.
 
 use crate::domain::{
-    CountryCode, Description, Identifier, Invalid, Item, ItemId, MAX_FILTER_VALUES, NewItem,
+    CountryCode, Description, Identifier, Invalid, ItemId, MAX_FILTER_VALUES, NewItem,
     OrganizationId, PageMeta, PageRequest, Patch, ResourceKind, SearchText, Sort, SortField,
-    SortOrder, Status, Timestamp,
+    SortOrder, Status, Timestamp, UserId,
 };
 use crate::error::{Error, Result};
-use crate::inventory::{AvailableLookup, AvailableRequest, ListRequest, Write};
 use crate::proto::v1 as pb;
-use crate::store::StoredKind;
+use crate::service::{
+    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+};
 
 fn field<T>(name: &str, parsed: Result<T, Invalid>) -> Result<T> {
     parsed.map_err(|rule| Error::invalid(name, rule))
@@ -83,48 +83,67 @@ fn each<T>(
         .collect()
 }
 
-pub fn create<K: StoredKind>(
-    value: &str,
-    country: &str,
-    description: Option<&str>,
-    initial_status: i32,
-) -> Result<Write<K>> {
-    Ok(Write::Create(NewItem {
-        value: field(K::VALUE_FIELD, K::Value::parse(value))?,
-        country: field("country", CountryCode::parse(country))?,
+/// The fields of `Create…` requests; `value` is the number or sender id.
+pub struct CreateFields {
+    pub value: String,
+    pub country: String,
+    pub description: Option<String>,
+    pub status: i32,
+}
+
+pub fn new_item<K: ResourceKind>(fields: CreateFields) -> Result<NewItem<K>> {
+    let CreateFields {
+        value,
+        country,
+        description,
+        status: initial_status,
+    } = fields;
+    Ok(NewItem {
+        value: field(K::VALUE_FIELD, K::Value::parse(&value))?,
+        country: field("country", CountryCode::parse(&country))?,
         description: match description {
-            Some(text) => field("description", Description::parse(text))?,
+            Some(text) => field("description", Description::parse(&text))?,
             None => None,
         },
         status: status("status", initial_status)?.unwrap_or(Status::Active),
-    }))
+    })
 }
 
-pub fn update<K: StoredKind>(
-    id: &str,
-    value: Option<&str>,
-    country: Option<&str>,
-    description: Option<&str>,
-    new_status: Option<i32>,
-) -> Result<Write<K>> {
-    let id = item_id(id)?;
+/// The fields of `Update…` requests: `None` leaves a field as it is.
+pub struct UpdateFields {
+    pub id: String,
+    pub value: Option<String>,
+    pub country: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<i32>,
+}
+
+pub fn item_update<K: ResourceKind>(fields: UpdateFields) -> Result<ItemUpdate<K>> {
+    let UpdateFields {
+        id,
+        value,
+        country,
+        description,
+        status: new_status,
+    } = fields;
+    let id = item_id(&id)?;
     let patch = Patch {
         value: value
-            .map(|v| field(K::VALUE_FIELD, K::Value::parse(v)))
+            .map(|v| field(K::VALUE_FIELD, K::Value::parse(&v)))
             .transpose()?,
         country: country
-            .map(|c| field("country", CountryCode::parse(c)))
+            .map(|c| field("country", CountryCode::parse(&c)))
             .transpose()?,
         description: description
-            .map(|d| field("description", Description::parse(d)))
+            .map(|d| field("description", Description::parse(&d)))
             .transpose()?,
         status: new_status.map(|s| stated_status("status", s)).transpose()?,
     };
-    Ok(Write::Update { id, patch })
+    Ok(ItemUpdate { id, patch })
 }
 
-pub fn assign<K: StoredKind>(id: &str, organization: &str) -> Result<Write<K>> {
-    Ok(Write::Assign {
+pub fn assignment(id: &str, organization: &str) -> Result<AssignmentRequest> {
+    Ok(AssignmentRequest {
         id: item_id(id)?,
         organization_id: organization_id(organization)?,
     })
@@ -132,53 +151,77 @@ pub fn assign<K: StoredKind>(id: &str, organization: &str) -> Result<Write<K>> {
 
 /// The fields of `List…` requests, the same for both kinds but for the
 /// identifier filter and the sort enum.
-pub struct ListFields<'a> {
+pub struct ListFields {
     pub page: u32,
     pub limit: u32,
-    pub search: &'a str,
+    pub search: String,
     pub sort_by: SortField,
     pub sort_order: i32,
     pub status: Option<i32>,
     pub is_shared: Option<bool>,
-    pub organization_id: Option<&'a str>,
-    pub countries: &'a [String],
-    pub values: &'a [String],
+    pub organization_id: Option<String>,
+    pub countries: Vec<String>,
+    pub values: Vec<String>,
     pub show_deleted: bool,
     pub all_pages: bool,
 }
 
-pub fn list_request<K: StoredKind>(fields: ListFields<'_>) -> Result<ListRequest<K>> {
+pub fn list_request<K: ResourceKind>(fields: ListFields) -> Result<ListRequest<K>> {
+    let ListFields {
+        page,
+        limit,
+        search: search_text,
+        sort_by,
+        sort_order: order,
+        status: wanted_status,
+        is_shared,
+        organization_id,
+        countries,
+        values,
+        show_deleted,
+        all_pages,
+    } = fields;
     Ok(ListRequest {
-        status: fields
-            .status
+        status: wanted_status
             .map(|s| stated_status("status", s))
             .transpose()?,
-        shared: fields.is_shared,
-        organization_id: optional_organization_id(fields.organization_id)?,
-        countries: each("countries", fields.countries, CountryCode::parse)?,
-        values: each(K::VALUES_FIELD, fields.values, K::Value::parse)?,
-        search: search(fields.search)?,
-        show_deleted: fields.show_deleted,
+        shared: is_shared,
+        organization_id: optional_organization_id(organization_id.as_deref())?,
+        countries: each("countries", &countries, CountryCode::parse)?,
+        values: each(K::VALUES_FIELD, &values, K::Value::parse)?,
+        search: search(&search_text)?,
+        show_deleted,
         sort: Sort {
-            field: fields.sort_by,
-            order: sort_order(fields.sort_order)?,
+            field: sort_by,
+            order: sort_order(order)?,
         },
-        paging: paging(fields.page, fields.limit)?,
-        all_pages: fields.all_pages,
+        paging: paging(page, limit)?,
+        all_pages,
     })
 }
 
-pub fn available_request(
-    page: u32,
-    limit: u32,
-    search_text: &str,
-    order: i32,
-    organization: Option<&str>,
-    all_pages: bool,
-) -> Result<AvailableRequest> {
+/// The fields of `ListAvailable…` requests, the same for both kinds.
+pub struct AvailableFields {
+    pub page: u32,
+    pub limit: u32,
+    pub search: String,
+    pub sort_order: i32,
+    pub organization_id: Option<String>,
+    pub all_pages: bool,
+}
+
+pub fn available_request(fields: AvailableFields) -> Result<AvailableRequest> {
+    let AvailableFields {
+        page,
+        limit,
+        search: search_text,
+        sort_order: order,
+        organization_id,
+        all_pages,
+    } = fields;
     Ok(AvailableRequest {
-        organization_id: optional_organization_id(organization)?,
-        search: search(search_text)?,
+        organization_id: optional_organization_id(organization_id.as_deref())?,
+        search: search(&search_text)?,
         order: sort_order(order)?,
         paging: paging(page, limit)?,
         all_pages,
@@ -192,48 +235,6 @@ pub fn available_lookup(id: &str, organization: Option<&str>) -> Result<Availabl
     })
 }
 
-/// An item's wire fields, before they are put in the kind's message. Staff
-/// user ids are left out unless the caller is staff.
-pub struct WireItem {
-    pub id: String,
-    pub value: String,
-    pub country: String,
-    pub description: Option<String>,
-    pub is_shared: bool,
-    pub organization_id: Option<String>,
-    pub status: i32,
-    pub created_at: Option<prost_types::Timestamp>,
-    pub updated_at: Option<prost_types::Timestamp>,
-    pub deleted_at: Option<prost_types::Timestamp>,
-    pub created_by: Option<String>,
-    pub updated_by: Option<String>,
-    pub deleted_by: Option<String>,
-}
-
-impl WireItem {
-    pub fn new<K: ResourceKind>(item: Item<K>, show_staff_ids: bool) -> Self {
-        let staff = |id: Option<crate::domain::UserId>| {
-            id.filter(|_| show_staff_ids).map(|u| u.to_string())
-        };
-        let is_shared = item.is_shared();
-        Self {
-            id: item.id.to_string(),
-            value: item.value.as_str().to_owned(),
-            country: item.country.as_str().to_owned(),
-            description: item.description.map(|d| d.as_str().to_owned()),
-            is_shared,
-            organization_id: item.organization_id.map(|o| o.to_string()),
-            status: wire_status(item.status),
-            created_at: Some(timestamp(item.created_at)),
-            updated_at: Some(timestamp(item.updated_at)),
-            deleted_at: item.deleted_at.map(timestamp),
-            created_by: staff(item.created_by),
-            updated_by: staff(item.updated_by),
-            deleted_by: staff(item.deleted_by),
-        }
-    }
-}
-
 pub fn wire_status(status: Status) -> i32 {
     match status {
         Status::Active => pb::Status::Active,
@@ -243,13 +244,21 @@ pub fn wire_status(status: Status) -> i32 {
     .into()
 }
 
-fn timestamp(at: Timestamp) -> prost_types::Timestamp {
+pub fn timestamp(at: Timestamp) -> Option<prost_types::Timestamp> {
     let at = at.as_datetime();
-    prost_types::Timestamp {
+    Some(prost_types::Timestamp {
         seconds: at.timestamp(),
         // At most 999_999_000: always fits.
         nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
+    })
+}
+
+pub fn optional_id(id: Option<impl std::fmt::Display>) -> Option<String> {
+    id.map(|id| id.to_string())
+}
+
+pub fn user_id(id: Option<UserId>) -> Option<String> {
+    optional_id(id)
 }
 
 impl From<PageMeta> for pb::PaginationMeta {

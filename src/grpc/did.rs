@@ -1,26 +1,232 @@
-//! `numbering.v1.DidService`.
+//! `numbering.v1.DidService`: DID messages to and from the domain, and the
+//! service's RPC methods. Every message is destructured field by field, so
+//! that a field added to the proto breaks the build until it is handled here.
 
-use super::adapter::resource_api;
-use crate::domain::Did;
-use crate::proto::v1::did_service_server::DidService;
+use super::adapter::rpc_methods;
+use super::convert::{self, AvailableFields, CreateFields, ListFields, UpdateFields};
+use crate::domain::{Did, Identifier, Item, ItemId, NewItem, SortField};
+use crate::error::{Error, Result};
+use crate::proto::v1 as pb;
+use crate::service::{
+    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+};
 
-resource_api! {
-    /// The DID service: DID messages in and out of the shared handlers.
-    DidApi serves DidService for Did {
-        item: Did { number },
-        available: AvailableDid,
-        response_field: did,
-        sort: DidSortField { Number },
-        create: create_did(CreateDidRequest) -> CreateDidResponse,
-        get: get_did(GetDidRequest) -> GetDidResponse,
-        update: update_did(UpdateDidRequest) -> UpdateDidResponse,
-        delete: delete_did(DeleteDidRequest) -> DeleteDidResponse,
-        assign: assign_did(AssignDidRequest) -> AssignDidResponse,
-        unassign: unassign_did(UnassignDidRequest) -> UnassignDidResponse,
-        list: list_dids(ListDidsRequest { numbers }) -> ListDidsStream<ListDidsResponse>,
-        list_available: list_available_dids(ListAvailableDidsRequest)
+impl From<Item<Did>> for pb::Did {
+    fn from(item: Item<Did>) -> Self {
+        let is_shared = item.is_shared();
+        let Item {
+            id,
+            value,
+            country,
+            description,
+            organization_id,
+            status,
+            created_at,
+            updated_at,
+            deleted_at,
+            created_by,
+            updated_by,
+            deleted_by,
+        } = item;
+        Self {
+            id: id.to_string(),
+            number: value.as_str().to_owned(),
+            country: country.as_str().to_owned(),
+            description: description.map(|d| d.as_str().to_owned()),
+            is_shared,
+            organization_id: convert::optional_id(organization_id),
+            status: convert::wire_status(status),
+            created_at: convert::timestamp(created_at),
+            updated_at: convert::timestamp(updated_at),
+            deleted_at: deleted_at.and_then(convert::timestamp),
+            created_by: convert::user_id(created_by),
+            updated_by: convert::user_id(updated_by),
+            deleted_by: convert::user_id(deleted_by),
+        }
+    }
+}
+
+/// What a caller choosing a DID sees: no owner, description or audit.
+impl From<Item<Did>> for pb::AvailableDid {
+    fn from(item: Item<Did>) -> Self {
+        let is_shared = item.is_shared();
+        let Item {
+            id,
+            value,
+            country,
+            status,
+            ..
+        } = item;
+        Self {
+            id: id.to_string(),
+            number: value.as_str().to_owned(),
+            country: country.as_str().to_owned(),
+            status: convert::wire_status(status),
+            is_shared,
+        }
+    }
+}
+
+impl TryFrom<pb::CreateDidRequest> for NewItem<Did> {
+    type Error = Error;
+    fn try_from(request: pb::CreateDidRequest) -> Result<Self> {
+        let pb::CreateDidRequest {
+            number,
+            country,
+            description,
+            status,
+        } = request;
+        convert::new_item(CreateFields {
+            value: number,
+            country,
+            description,
+            status,
+        })
+    }
+}
+
+impl TryFrom<pb::GetDidRequest> for ItemId {
+    type Error = Error;
+    fn try_from(request: pb::GetDidRequest) -> Result<Self> {
+        let pb::GetDidRequest { id } = request;
+        convert::item_id(&id)
+    }
+}
+
+impl TryFrom<pb::UpdateDidRequest> for ItemUpdate<Did> {
+    type Error = Error;
+    fn try_from(request: pb::UpdateDidRequest) -> Result<Self> {
+        let pb::UpdateDidRequest {
+            id,
+            number,
+            country,
+            description,
+            status,
+        } = request;
+        convert::item_update(UpdateFields {
+            id,
+            value: number,
+            country,
+            description,
+            status,
+        })
+    }
+}
+
+impl TryFrom<pb::DeleteDidRequest> for ItemId {
+    type Error = Error;
+    fn try_from(request: pb::DeleteDidRequest) -> Result<Self> {
+        let pb::DeleteDidRequest { id } = request;
+        convert::item_id(&id)
+    }
+}
+
+impl TryFrom<pb::AssignDidRequest> for AssignmentRequest {
+    type Error = Error;
+    fn try_from(request: pb::AssignDidRequest) -> Result<Self> {
+        let pb::AssignDidRequest {
+            id,
+            organization_id,
+        } = request;
+        convert::assignment(&id, &organization_id)
+    }
+}
+
+impl TryFrom<pb::UnassignDidRequest> for ItemId {
+    type Error = Error;
+    fn try_from(request: pb::UnassignDidRequest) -> Result<Self> {
+        let pb::UnassignDidRequest { id } = request;
+        convert::item_id(&id)
+    }
+}
+
+impl TryFrom<pb::ListDidsRequest> for ListRequest<Did> {
+    type Error = Error;
+    fn try_from(request: pb::ListDidsRequest) -> Result<Self> {
+        let pb::ListDidsRequest {
+            page,
+            limit,
+            search,
+            sort_by,
+            sort_order,
+            status,
+            is_shared,
+            organization_id,
+            countries,
+            numbers,
+            show_deleted,
+            all_pages,
+        } = request;
+        let sort_by = match pb::DidSortField::try_from(sort_by) {
+            Ok(pb::DidSortField::Unspecified | pb::DidSortField::CreatedAt) => SortField::CreatedAt,
+            Ok(pb::DidSortField::Number) => SortField::Value,
+            Ok(pb::DidSortField::Country) => SortField::Country,
+            Ok(pb::DidSortField::Status) => SortField::Status,
+            Err(_) => return Err(convert::unknown_enum("sort_by", sort_by)),
+        };
+        convert::list_request(ListFields {
+            page,
+            limit,
+            search,
+            sort_by,
+            sort_order,
+            status,
+            is_shared,
+            organization_id,
+            countries,
+            values: numbers,
+            show_deleted,
+            all_pages,
+        })
+    }
+}
+
+impl TryFrom<pb::ListAvailableDidsRequest> for AvailableRequest {
+    type Error = Error;
+    fn try_from(request: pb::ListAvailableDidsRequest) -> Result<Self> {
+        let pb::ListAvailableDidsRequest {
+            page,
+            limit,
+            search,
+            sort_order,
+            organization_id,
+            all_pages,
+        } = request;
+        convert::available_request(AvailableFields {
+            page,
+            limit,
+            search,
+            sort_order,
+            organization_id,
+            all_pages,
+        })
+    }
+}
+
+impl TryFrom<pb::GetAvailableDidRequest> for AvailableLookup {
+    type Error = Error;
+    fn try_from(request: pb::GetAvailableDidRequest) -> Result<Self> {
+        let pb::GetAvailableDidRequest {
+            id,
+            organization_id,
+        } = request;
+        convert::available_lookup(&id, organization_id.as_deref())
+    }
+}
+
+rpc_methods! {
+    /// The DID service.
+    DidApi serves did_service_server::{DidService, DidServiceServer} for Did {
+        item field: did,
+        create_did(CreateDidRequest) -> CreateDidResponse,
+        get_did(GetDidRequest) -> GetDidResponse,
+        update_did(UpdateDidRequest) -> UpdateDidResponse,
+        delete_did(DeleteDidRequest) -> DeleteDidResponse,
+        assign_did(AssignDidRequest) -> AssignDidResponse,
+        unassign_did(UnassignDidRequest) -> UnassignDidResponse,
+        list_dids(ListDidsRequest) -> ListDidsStream<ListDidsResponse>,
+        list_available_dids(ListAvailableDidsRequest)
             -> ListAvailableDidsStream<ListAvailableDidsResponse>,
-        get_available: get_available_did(GetAvailableDidRequest)
-            -> GetAvailableDidResponse { available_did },
+        get_available_did(GetAvailableDidRequest) -> GetAvailableDidResponse { available_did },
     }
 }

@@ -7,11 +7,13 @@
 //! `cargo test fuzz` runs a short round; `PROPTEST_CASES=1000000 cargo test
 //! --release --lib fuzz` the long one.
 
-use crate::domain::ItemId;
+use crate::domain::{ItemId, NewItem};
 use crate::edge::guard::client_fault;
 use crate::error::Error;
-use crate::inventory::{AvailableLookup, AvailableRequest, ListRequest, Write};
 use crate::proto::v1 as pb;
+use crate::service::{
+    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+};
 use proptest::prelude::*;
 use prost::Message;
 use tonic::{Code, Status};
@@ -73,21 +75,21 @@ proptest! {
     #[test]
     fn fuzz_every_request_decodes_and_converts_or_is_the_clients_fault(bytes in message()) {
         use crate::domain::{Did, SenderId};
-        check::<pb::CreateDidRequest, Write<Did>>(&bytes)?;
+        check::<pb::CreateDidRequest, NewItem<Did>>(&bytes)?;
         check::<pb::GetDidRequest, ItemId>(&bytes)?;
-        check::<pb::UpdateDidRequest, Write<Did>>(&bytes)?;
-        check::<pb::DeleteDidRequest, Write<Did>>(&bytes)?;
-        check::<pb::AssignDidRequest, Write<Did>>(&bytes)?;
-        check::<pb::UnassignDidRequest, Write<Did>>(&bytes)?;
+        check::<pb::UpdateDidRequest, ItemUpdate<Did>>(&bytes)?;
+        check::<pb::DeleteDidRequest, ItemId>(&bytes)?;
+        check::<pb::AssignDidRequest, AssignmentRequest>(&bytes)?;
+        check::<pb::UnassignDidRequest, ItemId>(&bytes)?;
         check::<pb::ListDidsRequest, ListRequest<Did>>(&bytes)?;
         check::<pb::ListAvailableDidsRequest, AvailableRequest>(&bytes)?;
         check::<pb::GetAvailableDidRequest, AvailableLookup>(&bytes)?;
-        check::<pb::CreateSenderIdRequest, Write<SenderId>>(&bytes)?;
+        check::<pb::CreateSenderIdRequest, NewItem<SenderId>>(&bytes)?;
         check::<pb::GetSenderIdRequest, ItemId>(&bytes)?;
-        check::<pb::UpdateSenderIdRequest, Write<SenderId>>(&bytes)?;
-        check::<pb::DeleteSenderIdRequest, Write<SenderId>>(&bytes)?;
-        check::<pb::AssignSenderIdRequest, Write<SenderId>>(&bytes)?;
-        check::<pb::UnassignSenderIdRequest, Write<SenderId>>(&bytes)?;
+        check::<pb::UpdateSenderIdRequest, ItemUpdate<SenderId>>(&bytes)?;
+        check::<pb::DeleteSenderIdRequest, ItemId>(&bytes)?;
+        check::<pb::AssignSenderIdRequest, AssignmentRequest>(&bytes)?;
+        check::<pb::UnassignSenderIdRequest, ItemId>(&bytes)?;
         check::<pb::ListSenderIdsRequest, ListRequest<SenderId>>(&bytes)?;
         check::<pb::ListAvailableSenderIdsRequest, AvailableRequest>(&bytes)?;
         check::<pb::GetAvailableSenderIdRequest, AvailableLookup>(&bytes)?;

@@ -1,14 +1,13 @@
-//! The gRPC edge: per-kind adapters over shared handlers and conversions.
+//! The gRPC edge: proto ⇄ domain conversions and the thin RPC methods of the
+//! two services.
 
-mod adapter;
+pub(crate) mod adapter;
 mod convert;
-mod deadline;
+pub(crate) mod deadline;
 mod did;
 #[cfg(test)]
 mod fuzz;
-mod handler;
 mod sender_id;
 
 pub use did::DidApi;
-pub use handler::Handlers;
 pub use sender_id::SenderIdApi;

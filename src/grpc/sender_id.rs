@@ -1,27 +1,235 @@
-//! `numbering.v1.SenderIdService`.
+//! `numbering.v1.SenderIdService`: Sender ID messages to and from the domain, and the
+//! service's RPC methods. Every message is destructured field by field, so
+//! that a field added to the proto breaks the build until it is handled here.
 
-use super::adapter::resource_api;
-use crate::domain::SenderId;
-use crate::proto::v1::sender_id_service_server::SenderIdService;
+use super::adapter::rpc_methods;
+use super::convert::{self, AvailableFields, CreateFields, ListFields, UpdateFields};
+use crate::domain::{Identifier, Item, ItemId, NewItem, SenderId, SortField};
+use crate::error::{Error, Result};
+use crate::proto::v1 as pb;
+use crate::service::{
+    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+};
 
-resource_api! {
-    /// The Sender ID service: Sender ID messages in and out of the shared
-    /// handlers.
-    SenderIdApi serves SenderIdService for SenderId {
-        item: SenderId { sender_id },
-        available: AvailableSenderId,
-        response_field: sender_id,
-        sort: SenderIdSortField { SenderId },
-        create: create_sender_id(CreateSenderIdRequest) -> CreateSenderIdResponse,
-        get: get_sender_id(GetSenderIdRequest) -> GetSenderIdResponse,
-        update: update_sender_id(UpdateSenderIdRequest) -> UpdateSenderIdResponse,
-        delete: delete_sender_id(DeleteSenderIdRequest) -> DeleteSenderIdResponse,
-        assign: assign_sender_id(AssignSenderIdRequest) -> AssignSenderIdResponse,
-        unassign: unassign_sender_id(UnassignSenderIdRequest) -> UnassignSenderIdResponse,
-        list: list_sender_ids(ListSenderIdsRequest { sender_ids }) -> ListSenderIdsStream<ListSenderIdsResponse>,
-        list_available: list_available_sender_ids(ListAvailableSenderIdsRequest)
+impl From<Item<SenderId>> for pb::SenderId {
+    fn from(item: Item<SenderId>) -> Self {
+        let is_shared = item.is_shared();
+        let Item {
+            id,
+            value,
+            country,
+            description,
+            organization_id,
+            status,
+            created_at,
+            updated_at,
+            deleted_at,
+            created_by,
+            updated_by,
+            deleted_by,
+        } = item;
+        Self {
+            id: id.to_string(),
+            sender_id: value.as_str().to_owned(),
+            country: country.as_str().to_owned(),
+            description: description.map(|d| d.as_str().to_owned()),
+            is_shared,
+            organization_id: convert::optional_id(organization_id),
+            status: convert::wire_status(status),
+            created_at: convert::timestamp(created_at),
+            updated_at: convert::timestamp(updated_at),
+            deleted_at: deleted_at.and_then(convert::timestamp),
+            created_by: convert::user_id(created_by),
+            updated_by: convert::user_id(updated_by),
+            deleted_by: convert::user_id(deleted_by),
+        }
+    }
+}
+
+/// What a caller choosing a Sender ID sees: no owner, description or audit.
+impl From<Item<SenderId>> for pb::AvailableSenderId {
+    fn from(item: Item<SenderId>) -> Self {
+        let is_shared = item.is_shared();
+        let Item {
+            id,
+            value,
+            country,
+            status,
+            ..
+        } = item;
+        Self {
+            id: id.to_string(),
+            sender_id: value.as_str().to_owned(),
+            country: country.as_str().to_owned(),
+            status: convert::wire_status(status),
+            is_shared,
+        }
+    }
+}
+
+impl TryFrom<pb::CreateSenderIdRequest> for NewItem<SenderId> {
+    type Error = Error;
+    fn try_from(request: pb::CreateSenderIdRequest) -> Result<Self> {
+        let pb::CreateSenderIdRequest {
+            sender_id,
+            country,
+            description,
+            status,
+        } = request;
+        convert::new_item(CreateFields {
+            value: sender_id,
+            country,
+            description,
+            status,
+        })
+    }
+}
+
+impl TryFrom<pb::GetSenderIdRequest> for ItemId {
+    type Error = Error;
+    fn try_from(request: pb::GetSenderIdRequest) -> Result<Self> {
+        let pb::GetSenderIdRequest { id } = request;
+        convert::item_id(&id)
+    }
+}
+
+impl TryFrom<pb::UpdateSenderIdRequest> for ItemUpdate<SenderId> {
+    type Error = Error;
+    fn try_from(request: pb::UpdateSenderIdRequest) -> Result<Self> {
+        let pb::UpdateSenderIdRequest {
+            id,
+            sender_id,
+            country,
+            description,
+            status,
+        } = request;
+        convert::item_update(UpdateFields {
+            id,
+            value: sender_id,
+            country,
+            description,
+            status,
+        })
+    }
+}
+
+impl TryFrom<pb::DeleteSenderIdRequest> for ItemId {
+    type Error = Error;
+    fn try_from(request: pb::DeleteSenderIdRequest) -> Result<Self> {
+        let pb::DeleteSenderIdRequest { id } = request;
+        convert::item_id(&id)
+    }
+}
+
+impl TryFrom<pb::AssignSenderIdRequest> for AssignmentRequest {
+    type Error = Error;
+    fn try_from(request: pb::AssignSenderIdRequest) -> Result<Self> {
+        let pb::AssignSenderIdRequest {
+            id,
+            organization_id,
+        } = request;
+        convert::assignment(&id, &organization_id)
+    }
+}
+
+impl TryFrom<pb::UnassignSenderIdRequest> for ItemId {
+    type Error = Error;
+    fn try_from(request: pb::UnassignSenderIdRequest) -> Result<Self> {
+        let pb::UnassignSenderIdRequest { id } = request;
+        convert::item_id(&id)
+    }
+}
+
+impl TryFrom<pb::ListSenderIdsRequest> for ListRequest<SenderId> {
+    type Error = Error;
+    fn try_from(request: pb::ListSenderIdsRequest) -> Result<Self> {
+        let pb::ListSenderIdsRequest {
+            page,
+            limit,
+            search,
+            sort_by,
+            sort_order,
+            status,
+            is_shared,
+            organization_id,
+            countries,
+            sender_ids,
+            show_deleted,
+            all_pages,
+        } = request;
+        let sort_by = match pb::SenderIdSortField::try_from(sort_by) {
+            Ok(pb::SenderIdSortField::Unspecified | pb::SenderIdSortField::CreatedAt) => {
+                SortField::CreatedAt
+            }
+            Ok(pb::SenderIdSortField::SenderId) => SortField::Value,
+            Ok(pb::SenderIdSortField::Country) => SortField::Country,
+            Ok(pb::SenderIdSortField::Status) => SortField::Status,
+            Err(_) => return Err(convert::unknown_enum("sort_by", sort_by)),
+        };
+        convert::list_request(ListFields {
+            page,
+            limit,
+            search,
+            sort_by,
+            sort_order,
+            status,
+            is_shared,
+            organization_id,
+            countries,
+            values: sender_ids,
+            show_deleted,
+            all_pages,
+        })
+    }
+}
+
+impl TryFrom<pb::ListAvailableSenderIdsRequest> for AvailableRequest {
+    type Error = Error;
+    fn try_from(request: pb::ListAvailableSenderIdsRequest) -> Result<Self> {
+        let pb::ListAvailableSenderIdsRequest {
+            page,
+            limit,
+            search,
+            sort_order,
+            organization_id,
+            all_pages,
+        } = request;
+        convert::available_request(AvailableFields {
+            page,
+            limit,
+            search,
+            sort_order,
+            organization_id,
+            all_pages,
+        })
+    }
+}
+
+impl TryFrom<pb::GetAvailableSenderIdRequest> for AvailableLookup {
+    type Error = Error;
+    fn try_from(request: pb::GetAvailableSenderIdRequest) -> Result<Self> {
+        let pb::GetAvailableSenderIdRequest {
+            id,
+            organization_id,
+        } = request;
+        convert::available_lookup(&id, organization_id.as_deref())
+    }
+}
+
+rpc_methods! {
+    /// The Sender ID service.
+    SenderIdApi serves sender_id_service_server::{SenderIdService, SenderIdServiceServer} for SenderId {
+        item field: sender_id,
+        create_sender_id(CreateSenderIdRequest) -> CreateSenderIdResponse,
+        get_sender_id(GetSenderIdRequest) -> GetSenderIdResponse,
+        update_sender_id(UpdateSenderIdRequest) -> UpdateSenderIdResponse,
+        delete_sender_id(DeleteSenderIdRequest) -> DeleteSenderIdResponse,
+        assign_sender_id(AssignSenderIdRequest) -> AssignSenderIdResponse,
+        unassign_sender_id(UnassignSenderIdRequest) -> UnassignSenderIdResponse,
+        list_sender_ids(ListSenderIdsRequest) -> ListSenderIdsStream<ListSenderIdsResponse>,
+        list_available_sender_ids(ListAvailableSenderIdsRequest)
             -> ListAvailableSenderIdsStream<ListAvailableSenderIdsResponse>,
-        get_available: get_available_sender_id(GetAvailableSenderIdRequest)
+        get_available_sender_id(GetAvailableSenderIdRequest)
             -> GetAvailableSenderIdResponse { available_sender_id },
     }
 }

@@ -1,13 +1,14 @@
-//! SeaORM entities of the two inventory tables.
+//! SeaORM entities of the two inventory tables, holding the domain types as
+//! they are stored.
 //!
 //! The tables share one shape and differ in the name of the identifier column
-//! (`number` / `sender_id`) and its comparison key, so one macro defines both
-//! with the same Rust field names. [`StoredKind`] ties each resource kind to
-//! its entity, which lets the repository be written once.
+//! (`number` / `sender_id`), its type and its comparison key, so one macro
+//! declares both with the same Rust field names. [`StoredKind`] ties each
+//! resource kind to its entity, which lets the store be written once; rows
+//! load straight into [`Item`](crate::domain::Item) (see `columns.rs`).
 
-use super::row::Row;
 use crate::domain::{Did, ResourceKind, SenderId};
-use sea_orm::{ActiveModelTrait, EntityTrait};
+use sea_orm::{EntityTrait, IdenStatic, Iterable};
 
 /// The columns both tables have, by meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,38 +31,42 @@ pub enum Field {
 
 /// A resource kind with its table.
 pub trait StoredKind: ResourceKind {
-    type Entity: EntityTrait<Model = Self::Model, ActiveModel = Self::ActiveModel> + Default;
-    type Model: sea_orm::FromQueryResult + Into<Row> + Clone + Send + Sync + 'static;
-    type ActiveModel: ActiveModelTrait<Entity = Self::Entity> + From<Row> + Send;
+    type Entity: EntityTrait<Column = Self::Column> + Default;
+    type Column: sea_orm::ColumnTrait + IdenStatic + Iterable;
 
-    fn column(field: Field) -> <Self::Entity as EntityTrait>::Column;
+    fn column(field: Field) -> Self::Column;
 }
 
 macro_rules! inventory_table {
-    ($module:ident, $kind:ty, $table:tt, $value:tt, $key:tt) => {
+    ($module:ident, $kind:ty, $table:tt, $value:tt: $value_type:ty, $key:tt) => {
         pub mod $module {
+            use crate::domain::{
+                CountryCode, Description, ItemId, OrganizationId, Status, Timestamp, UserId,
+            };
             use sea_orm::entity::prelude::*;
 
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
             #[sea_orm(table_name = $table)]
             pub struct Model {
                 #[sea_orm(primary_key, auto_increment = false)]
-                pub id: Uuid,
+                pub id: ItemId,
                 #[sea_orm(column_name = $value)]
-                pub value: String,
+                pub value: $value_type,
+                /// The identifier as compared (without `+`, or lower case).
                 #[sea_orm(column_name = $key)]
                 pub value_key: String,
-                pub country: String,
-                pub description: Option<String>,
+                pub country: CountryCode,
+                pub description: Option<Description>,
+                /// The description as search compares it.
                 pub description_key: Option<String>,
-                pub organization_id: Option<Uuid>,
-                pub status: String,
-                pub created_at: DateTimeUtc,
-                pub updated_at: DateTimeUtc,
-                pub deleted_at: Option<DateTimeUtc>,
-                pub created_by: Option<Uuid>,
-                pub updated_by: Option<Uuid>,
-                pub deleted_by: Option<Uuid>,
+                pub organization_id: Option<OrganizationId>,
+                pub status: Status,
+                pub created_at: Timestamp,
+                pub updated_at: Timestamp,
+                pub deleted_at: Option<Timestamp>,
+                pub created_by: Option<UserId>,
+                pub updated_by: Option<UserId>,
+                pub deleted_by: Option<UserId>,
             }
 
             #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -70,53 +75,9 @@ macro_rules! inventory_table {
             impl ActiveModelBehavior for ActiveModel {}
         }
 
-        impl From<$module::Model> for Row {
-            fn from(m: $module::Model) -> Self {
-                Row {
-                    id: m.id,
-                    value: m.value,
-                    value_key: m.value_key,
-                    country: m.country,
-                    description: m.description,
-                    description_key: m.description_key,
-                    organization_id: m.organization_id,
-                    status: m.status,
-                    created_at: m.created_at,
-                    updated_at: m.updated_at,
-                    deleted_at: m.deleted_at,
-                    created_by: m.created_by,
-                    updated_by: m.updated_by,
-                    deleted_by: m.deleted_by,
-                }
-            }
-        }
-
-        impl From<Row> for $module::ActiveModel {
-            fn from(r: Row) -> Self {
-                use sea_orm::ActiveValue::Set;
-                Self {
-                    id: Set(r.id),
-                    value: Set(r.value),
-                    value_key: Set(r.value_key),
-                    country: Set(r.country),
-                    description: Set(r.description),
-                    description_key: Set(r.description_key),
-                    organization_id: Set(r.organization_id),
-                    status: Set(r.status),
-                    created_at: Set(r.created_at),
-                    updated_at: Set(r.updated_at),
-                    deleted_at: Set(r.deleted_at),
-                    created_by: Set(r.created_by),
-                    updated_by: Set(r.updated_by),
-                    deleted_by: Set(r.deleted_by),
-                }
-            }
-        }
-
         impl StoredKind for $kind {
             type Entity = $module::Entity;
-            type Model = $module::Model;
-            type ActiveModel = $module::ActiveModel;
+            type Column = $module::Column;
 
             fn column(field: Field) -> $module::Column {
                 use $module::Column;
@@ -141,11 +102,11 @@ macro_rules! inventory_table {
     };
 }
 
-inventory_table!(dids, Did, "dids", "number", "number_key");
+inventory_table!(dids, Did, "dids", "number": crate::domain::PhoneNumber, "number_key");
 inventory_table!(
     sender_ids,
     SenderId,
     "sender_ids",
-    "sender_id",
+    "sender_id": crate::domain::SenderName,
     "sender_id_key"
 );

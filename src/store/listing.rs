@@ -11,12 +11,12 @@
 //! forever to test it before reuse, which also holds up closing the pool.
 
 use super::entity::{Field, StoredKind};
-use super::repository::{Repository, column};
-use super::row::Row;
+use super::repository::Repository;
+use super::selection::selection;
 use crate::budget::StreamPass;
-use crate::domain::{Identifier, Item, ListQuery, Page, PageMeta, Scope, SortField, SortOrder};
-use crate::error::{Error, Result, reason};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use crate::domain::{Item, ListQuery, Page, PageMeta, SortField, SortOrder, Visibility};
+use crate::error::{Error, Result};
+use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     Value,
@@ -26,17 +26,15 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-/// The character that escapes `%`, `_` and itself in LIKE patterns. Not the
-/// backslash: PostgreSQL and MariaDB disagree on backslashes in literals.
-const LIKE_ESCAPE: char = '!';
-
 pub type PageReceiver<K> = mpsc::Receiver<Result<Page<Item<K>>>>;
 
 impl<K: StoredKind> Repository<K> {
-    /// Streams the pages of `query` into the returned channel, holding
-    /// `pass` (its place in the stream budget) until the last page is sent.
+    /// Streams the pages of `query`, as far as `visibility` lets the caller
+    /// see, into the returned channel, holding `pass` (its place in the
+    /// stream budget) until the last page is sent.
     pub fn list(
         &self,
+        visibility: Visibility,
         query: ListQuery<K>,
         deadline: Option<Instant>,
         pass: StreamPass,
@@ -45,7 +43,9 @@ impl<K: StoredKind> Repository<K> {
         let repository = self.clone();
         let stall = pass.stall_timeout();
         let task = async move {
-            let produced = repository.produce(&query, &sender, deadline, stall).await;
+            let produced = repository
+                .produce(visibility, &query, &sender, deadline, stall)
+                .await;
             drop(pass);
             if let Err(error) = produced {
                 // No connection is held now; the client may be gone already,
@@ -59,6 +59,7 @@ impl<K: StoredKind> Repository<K> {
 
     async fn produce(
         &self,
+        visibility: Visibility,
         query: &ListQuery<K>,
         sender: &mpsc::Sender<Result<Page<Item<K>>>>,
         deadline: Option<Instant>,
@@ -75,20 +76,20 @@ impl<K: StoredKind> Repository<K> {
             Some(begun) => begun.map_err(|e| Error::internal(format!("begin: {e}")))??,
             None => return Err(Error::DeadlineExceeded),
         };
-        let total = select::<K>(query).count(&txn).await?;
+        let total = select::<K>(visibility, query)
+            .into_model::<Item<K>>()
+            .count(&txn)
+            .await?;
         let mut request = query.paging;
-        let mut rows = ordered::<K>(query)
+        let mut items = ordered::<K>(visibility, query)
             .offset(request.offset())
             .limit(u64::from(request.limit()))
+            .into_model::<Item<K>>()
             .all(&txn)
             .await?;
         loop {
             let meta = PageMeta::new(request, total);
-            let last: Option<Row> = rows.last().cloned().map(Into::into);
-            let items = rows
-                .into_iter()
-                .map(|model| model.into().into_item())
-                .collect::<Result<Vec<_>>>()?;
+            let last = items.last().map(|item| Resume::after(item, query));
             // A slow client stalls the stream here, and only here: for the
             // stall timeout at most, then the stream ends and its snapshot
             // and connection go back.
@@ -98,14 +99,7 @@ impl<K: StoredKind> Repository<K> {
                 Some(Ok(Err(_))) => break, // the client went away
                 Some(Err(_)) => {
                     txn.rollback().await?;
-                    return Err(Error::ResourceExhausted {
-                        reason: reason::STREAM_STALLED,
-                        message: format!(
-                            "the client took no page for {stall:?}: the stream was ended to \
-                             free its database connection; read faster, or resume after the \
-                             last item received"
-                        ),
-                    });
+                    return Err(Error::StreamStalled { after: stall });
                 }
                 None => return Err(Error::DeadlineExceeded),
             }
@@ -116,9 +110,10 @@ impl<K: StoredKind> Repository<K> {
                 return Err(Error::DeadlineExceeded);
             }
             request = request.next();
-            rows = ordered::<K>(query)
-                .filter(after::<K>(query, &last))
+            items = ordered::<K>(visibility, query)
+                .filter(last.condition::<K>(query.sort.order))
                 .limit(u64::from(request.limit()))
+                .into_model::<Item<K>>()
                 .all(&txn)
                 .await?;
         }
@@ -135,23 +130,23 @@ async fn timeout_at<T>(deadline: Option<Instant>, work: impl Future<Output = T>)
     }
 }
 
-/// The rows of `query`, unordered (for counting).
-fn select<K: StoredKind>(query: &ListQuery<K>) -> Select<K::Entity> {
-    K::Entity::find().filter(condition::<K>(query))
+/// The rows of `query` that `visibility` shows, unordered (for counting).
+fn select<K: StoredKind>(visibility: Visibility, query: &ListQuery<K>) -> Select<K::Entity> {
+    K::Entity::find().filter(selection(visibility, &query.filter))
 }
 
-fn ordered<K: StoredKind>(query: &ListQuery<K>) -> Select<K::Entity> {
+fn ordered<K: StoredKind>(visibility: Visibility, query: &ListQuery<K>) -> Select<K::Entity> {
     let order = match query.sort.order {
         SortOrder::Asc => Order::Asc,
         SortOrder::Desc => Order::Desc,
     };
-    select::<K>(query)
+    select::<K>(visibility, query)
         .order_by(sort_column::<K>(query.sort.field), order.clone())
-        .order_by(column::<K>(Field::Id), order)
+        .order_by(K::column(Field::Id), order)
 }
 
-fn sort_column<K: StoredKind>(field: SortField) -> <K::Entity as EntityTrait>::Column {
-    column::<K>(match field {
+fn sort_column<K: StoredKind>(field: SortField) -> K::Column {
+    K::column(match field {
         SortField::Value => Field::Value,
         SortField::Country => Field::Country,
         SortField::Status => Field::Status,
@@ -159,101 +154,54 @@ fn sort_column<K: StoredKind>(field: SortField) -> <K::Entity as EntityTrait>::C
     })
 }
 
-/// Rows that come after `last` in the list's order: the keyset condition,
-/// `key ≥ k AND (key > k OR id > i)` (mirrored for descending). The leading
-/// `key ≥ k` lets every engine start a range scan of the `(key, id)` index
-/// where the previous page ended, instead of reading from the top again.
-fn after<K: StoredKind>(query: &ListQuery<K>, last: &Row) -> Condition {
-    let key: Value = match query.sort.field {
-        SortField::Value => last.value.clone().into(),
-        SortField::Country => last.country.clone().into(),
-        SortField::Status => last.status.clone().into(),
-        SortField::CreatedAt => last.created_at.into(),
-    };
-    let sorted = sort_column::<K>(query.sort.field);
-    let id = column::<K>(Field::Id);
-    let (from_key, beyond_key, beyond_id) = match query.sort.order {
-        SortOrder::Asc => (sorted.gte(key.clone()), sorted.gt(key), id.gt(last.id)),
-        SortOrder::Desc => (sorted.lte(key.clone()), sorted.lt(key), id.lt(last.id)),
-    };
-    Condition::all()
-        .add(from_key)
-        .add(Condition::any().add(beyond_key).add(beyond_id))
+/// Where the next page starts: the sort key and id of the last row sent.
+struct Resume {
+    field: SortField,
+    key: Value,
+    id: Value,
 }
 
-fn condition<K: StoredKind>(query: &ListQuery<K>) -> Condition {
-    let col = column::<K>;
-    let organization = col(Field::OrganizationId);
-    let mut all = Condition::all();
-    if !query.include_deleted {
-        all = all.add(col(Field::DeletedAt).is_null());
-    }
-    match query.scope {
-        Scope::Everything => {}
-        Scope::SharedOr(None) => all = all.add(organization.is_null()),
-        Scope::SharedOr(Some(own)) => {
-            all = all.add(
-                Condition::any()
-                    .add(organization.is_null())
-                    .add(organization.eq(own.as_uuid())),
-            );
+impl Resume {
+    fn after<K: StoredKind>(item: &Item<K>, query: &ListQuery<K>) -> Self {
+        let field = query.sort.field;
+        let key = match field {
+            SortField::Value => item.value.clone().into(),
+            SortField::Country => item.country.into(),
+            SortField::Status => item.status.into(),
+            SortField::CreatedAt => item.created_at.into(),
+        };
+        Self {
+            field,
+            key,
+            id: item.id.into(),
         }
     }
-    if let Some(status) = query.status {
-        all = all.add(col(Field::Status).eq(status.as_str()));
-    }
-    match query.shared {
-        Some(true) => all = all.add(organization.is_null()),
-        Some(false) => all = all.add(organization.is_not_null()),
-        None => {}
-    }
-    if let Some(named) = query.organization_id {
-        all = all.add(organization.eq(named.as_uuid()));
-    }
-    if !query.countries.is_empty() {
-        all = all.add(col(Field::Country).is_in(query.countries.iter().map(|c| c.as_str())));
-    }
-    if !query.values.is_empty() {
-        all = all.add(col(Field::ValueKey).is_in(query.values.iter().map(Identifier::key)));
-    }
-    if let Some(search) = &query.search {
-        // Identifiers are ASCII, which every engine's LOWER folds; the
-        // description is compared in its stored search form.
-        let pattern = contains(&search.folded());
-        let mut any = Condition::any().add(lower(col(Field::Value)).like(pattern.clone()));
-        if query.search_description {
-            any = any.add(col(Field::DescriptionKey).like(pattern));
-        }
-        all = all.add(any);
-    }
-    all
-}
 
-fn lower(column: impl ColumnTrait) -> Expr {
-    Func::lower(column.into_expr()).into()
-}
-
-/// A substring pattern of folded `text` in which `%`, `_` and the escape
-/// match themselves.
-fn contains(text: &str) -> LikeExpr {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
-            pattern.push(LIKE_ESCAPE);
-        }
-        pattern.push(c);
+    /// Rows that come after it in the list's order: the keyset condition,
+    /// `key ≥ k AND (key > k OR id > i)` (mirrored for descending). The
+    /// leading `key ≥ k` lets every engine start a range scan of the
+    /// `(key, id)` index where the previous page ended, instead of reading
+    /// from the top again.
+    fn condition<K: StoredKind>(self, order: SortOrder) -> Condition {
+        let sorted = sort_column::<K>(self.field);
+        let id = K::column(Field::Id);
+        let (key, last_id) = (self.key, self.id);
+        let (from_key, beyond_key, beyond_id) = match order {
+            SortOrder::Asc => (sorted.gte(key.clone()), sorted.gt(key), id.gt(last_id)),
+            SortOrder::Desc => (sorted.lte(key.clone()), sorted.lt(key), id.lt(last_id)),
+        };
+        Condition::all()
+            .add(from_key)
+            .add(Condition::any().add(beyond_key).add(beyond_id))
     }
-    pattern.push('%');
-    LikeExpr::new(pattern).escape(LIKE_ESCAPE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{
-        CountryCode, Did, Identifier, NewItem, PageRequest, PhoneNumber, Sort, Status, Timestamp,
-        UserId,
+        CountryCode, Did, Filter, Identifier, NewItem, PageRequest, PhoneNumber, Sort, Status,
+        Timestamp, UserId,
     };
     use crate::store::Store;
 
@@ -282,7 +230,7 @@ mod tests {
                 status: Status::Active,
             };
             let item = Item::create(new, UserId::from(uuid::Uuid::nil()), Timestamp::now());
-            repository.insert(&item).await.unwrap();
+            repository.insert(item).await.unwrap();
         }
         (store, path)
     }
@@ -295,15 +243,10 @@ mod tests {
 
     fn every_page_one_by_one() -> ListQuery<Did> {
         ListQuery {
-            scope: Scope::Everything,
-            include_deleted: false,
-            status: None,
-            shared: None,
-            organization_id: None,
-            countries: Vec::new(),
-            values: Vec::new(),
-            search: None,
-            search_description: true,
+            filter: Filter {
+                include_deleted: false,
+                ..Filter::everything()
+            },
             sort: Sort {
                 field: SortField::Value,
                 order: SortOrder::Asc,
@@ -318,6 +261,7 @@ mod tests {
         let (store, path) = store_with_dids(5).await;
         let deadline = Instant::now() + Duration::from_millis(200);
         let mut pages = Repository::<Did>::new(store.clone()).list(
+            Visibility::Everything,
             every_page_one_by_one(),
             Some(deadline),
             pass().await,
@@ -344,6 +288,7 @@ mod tests {
         let (store, path) = store_with_dids(5).await;
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut pages = Repository::<Did>::new(store.clone()).list(
+            Visibility::Everything,
             every_page_one_by_one(),
             Some(deadline),
             pass().await,
@@ -357,12 +302,5 @@ mod tests {
         assert_eq!(values, ["10000", "10001", "10002", "10003", "10004"]);
         store.close().await.unwrap();
         remove_sqlite(&path);
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards_and_the_escape() {
-        let pattern: Expr = contains("50%_a!\\").into();
-        let rendered = format!("{pattern:?}");
-        assert!(rendered.contains(r"%50!%!_a!!\\%"), "{rendered}");
     }
 }

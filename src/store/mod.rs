@@ -1,14 +1,16 @@
 //! Persistence: the connection pool, migrations, the entities and one
-//! repository serving both resource kinds.
+//! repository serving both resource kinds. It runs queries and reports what
+//! it found; it decides no rule and knows nothing of gRPC.
 
+mod columns;
 mod entity;
 mod listing;
 mod repository;
-mod row;
+mod selection;
 
 pub use entity::StoredKind;
 pub use listing::PageReceiver;
-pub use repository::{Repository, not_found};
+pub use repository::{Outcome, Repository};
 
 use migrations::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};

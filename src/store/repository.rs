@@ -1,16 +1,24 @@
-//! Reads and writes of one resource kind. The database guards the invariants:
-//! unique indexes for identifiers, conditional updates for assignment.
+//! Reads and writes of one resource kind. The database guards the invariants
+//! (unique indexes for identifiers, conditional updates for assignment); the
+//! store reports what it found and leaves the verdict to the service.
+//!
+//! Every call runs to its end even if the caller stops waiting (a client
+//! cancelling its RPC drops the handler): a database call dropped halfway
+//! leaves its pooled connection mid-reply, and sqlx then waits forever to
+//! test it before reuse.
 
 use super::Store;
+use super::columns::row;
 use super::entity::{Field, StoredKind};
-use super::row::Row;
-use crate::domain::{Item, ItemId, OrganizationId, Patch, ResourceKind, Timestamp, UserId};
-use crate::error::{Error, Result, reason};
-use sea_orm::sea_query::{Condition, Expr};
+use super::selection::selection;
+use crate::domain::{Filter, Item, ItemId, OrganizationId, Patch, Timestamp, UserId, Visibility};
+use crate::error::{Error, Result};
+use sea_orm::sea_query::{Condition, Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr, Value,
 };
 use std::marker::PhantomData;
+use tracing::Instrument;
 
 pub struct Repository<K> {
     store: Store,
@@ -26,17 +34,17 @@ impl<K> Clone for Repository<K> {
     }
 }
 
-/// What a conditional update found.
-enum Transition<K: ResourceKind> {
-    /// The guard held: the item after the change.
-    Applied(Item<K>),
-    /// The guard did not hold: the live item as it is, or `None` when there
-    /// is no live item with that id.
-    Refused(Option<Item<K>>),
-}
-
-pub(super) fn column<K: StoredKind>(field: Field) -> <K::Entity as EntityTrait>::Column {
-    K::column(field)
+/// What a write found.
+#[derive(Debug)]
+pub enum Outcome<K: crate::domain::ResourceKind> {
+    /// Written: the item as it now is.
+    Done(Item<K>),
+    /// The write's condition did not hold: the live item as it is.
+    Refused(Item<K>),
+    /// No live item has that id.
+    Missing,
+    /// Another live item has the identifier: the item as it was to be.
+    Taken(Item<K>),
 }
 
 impl<K: StoredKind> Repository<K> {
@@ -51,18 +59,55 @@ impl<K: StoredKind> Repository<K> {
         &self.store
     }
 
-    pub async fn insert(&self, item: &Item<K>) -> Result<()> {
-        let _writer = self.store.writer().await;
-        K::Entity::insert(K::ActiveModel::from(Row::from(item)))
-            .exec_without_returning(self.store.connection()?)
+    /// Runs `work` on a clone of this repository, to its end.
+    async fn detached<T, F>(&self, work: impl FnOnce(Self) -> F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        tokio::spawn(work(self.clone()).in_current_span())
             .await
-            .map_err(|e| taken(e, item))?;
-        Ok(())
+            .map_err(|e| Error::internal(format!("the database call did not finish: {e}")))?
     }
 
-    /// The item with this id, deleted or not.
-    pub async fn find(&self, id: ItemId) -> Result<Option<Item<K>>> {
-        find_in::<K>(self.store.connection()?, id, false).await
+    pub async fn insert(&self, item: Item<K>) -> Result<Outcome<K>> {
+        self.detached(|repository| async move {
+            let _writer = repository.store.writer().await;
+            let (columns, values): (Vec<_>, Vec<_>) = row(&item)
+                .into_iter()
+                .map(|(field, value)| (K::column(field), Expr::value(value)))
+                .unzip();
+            let insert = Query::insert()
+                .into_table(K::Entity::default())
+                .columns(columns)
+                .values_panic(values)
+                .to_owned();
+            match repository.store.connection()?.execute(&insert).await {
+                Ok(_) => Ok(Outcome::Done(item)),
+                Err(error) if is_taken(&error) => Ok(Outcome::Taken(item)),
+                Err(error) => Err(error.into()),
+            }
+        })
+        .await
+    }
+
+    /// The item with this id, if `visibility` shows it and `filter` keeps it.
+    pub async fn find(
+        &self,
+        visibility: Visibility,
+        id: ItemId,
+        filter: Filter<K>,
+    ) -> Result<Option<Item<K>>> {
+        self.detached(|repository| async move {
+            let found = K::Entity::find()
+                .filter(K::column(Field::Id).eq(id))
+                .filter(selection(visibility, &filter))
+                .into_model::<Item<K>>()
+                .one(repository.store.connection()?)
+                .await?;
+            Ok(found)
+        })
+        .await
     }
 
     /// Applies a patch to a live item, under a row lock so that concurrent
@@ -73,72 +118,59 @@ impl<K: StoredKind> Repository<K> {
         patch: Patch<K>,
         by: UserId,
         at: Timestamp,
-    ) -> Result<Item<K>> {
-        let _writer = self.store.writer().await;
-        let txn = self.store.begin_write().await?;
-        let mut item = find_in::<K>(&txn, id, true)
-            .await?
-            .filter(|item| !item.is_deleted())
-            .ok_or_else(not_found::<K>)?;
-        if item.apply(patch, by, at) {
-            K::Entity::update_many()
-                .set(K::ActiveModel::from(Row::from(&item)))
-                .filter(column::<K>(Field::Id).eq(id.as_uuid()))
-                .exec(&txn)
-                .await
-                .map_err(|e| taken(e, &item))?;
-        }
-        txn.commit().await?;
-        Ok(item)
+    ) -> Result<Outcome<K>> {
+        self.detached(|repository| async move {
+            let _writer = repository.store.writer().await;
+            let txn = repository.store.begin_write().await?;
+            let Some(mut item) = live_for_update::<K>(&txn, id).await? else {
+                return Ok(Outcome::Missing);
+            };
+            if item.apply(patch, by, at) {
+                let mut update = K::Entity::update_many();
+                for (field, value) in row(&item) {
+                    update = update.col_expr(K::column(field), Expr::value(value));
+                }
+                let updated = update.filter(K::column(Field::Id).eq(id)).exec(&txn).await;
+                match updated {
+                    Err(error) if is_taken(&error) => return Ok(Outcome::Taken(item)),
+                    updated => updated?,
+                };
+            }
+            txn.commit().await?;
+            Ok(Outcome::Done(item))
+        })
+        .await
     }
 
-    /// Gives a shared item to `organization`. Only an unassigned item
-    /// matches the update, so of two concurrent assigns exactly one wins.
+    /// Gives an item to `organization` if it is in the shared pool: only an
+    /// unassigned item matches the update, so of two concurrent assigns
+    /// exactly one is done.
     pub async fn assign(
         &self,
         id: ItemId,
         organization: OrganizationId,
         by: UserId,
         at: Timestamp,
-    ) -> Result<Item<K>> {
-        let set = [(Field::OrganizationId, Some(organization.as_uuid()).into())];
-        let unassigned = Condition::all().add(column::<K>(Field::OrganizationId).is_null());
-        match self.transition(id, set, unassigned, by, at).await? {
-            Transition::Applied(item) => Ok(item),
-            Transition::Refused(Some(item)) if item.organization_id == Some(organization) => {
-                Ok(item)
-            }
-            Transition::Refused(Some(_)) => Err(Error::FailedPrecondition {
-                reason: reason::ALREADY_ASSIGNED,
-                message: format!(
-                    "the {} is assigned to another organization: unassign it first",
-                    K::LABEL
-                ),
-            }),
-            Transition::Refused(None) => Err(not_found::<K>()),
-        }
+    ) -> Result<Outcome<K>> {
+        let set = [(Field::OrganizationId, Some(organization).into())];
+        let unassigned = Condition::all().add(K::column(Field::OrganizationId).is_null());
+        self.transition(id, set, unassigned, by, at).await
     }
 
-    /// Returns an item to the shared pool; one already there is left as is.
-    pub async fn unassign(&self, id: ItemId, by: UserId, at: Timestamp) -> Result<Item<K>> {
-        let set = [(Field::OrganizationId, Option::<uuid::Uuid>::None.into())];
-        let assigned = Condition::all().add(column::<K>(Field::OrganizationId).is_not_null());
-        match self.transition(id, set, assigned, by, at).await? {
-            Transition::Applied(item) | Transition::Refused(Some(item)) => Ok(item),
-            Transition::Refused(None) => Err(not_found::<K>()),
-        }
+    /// Returns an item to the shared pool if it is assigned.
+    pub async fn unassign(&self, id: ItemId, by: UserId, at: Timestamp) -> Result<Outcome<K>> {
+        let set = [(Field::OrganizationId, Option::<OrganizationId>::None.into())];
+        let assigned = Condition::all().add(K::column(Field::OrganizationId).is_not_null());
+        self.transition(id, set, assigned, by, at).await
     }
 
     /// Soft-deletes a live item.
-    pub async fn delete(&self, id: ItemId, by: UserId, at: Timestamp) -> Result<Item<K>> {
+    pub async fn delete(&self, id: ItemId, by: UserId, at: Timestamp) -> Result<Outcome<K>> {
         let set = [
-            (Field::DeletedAt, Some(at.as_datetime()).into()),
-            (Field::DeletedBy, Some(by.as_uuid()).into()),
+            (Field::DeletedAt, Some(at).into()),
+            (Field::DeletedBy, Some(by).into()),
         ];
-        match self.transition(id, set, Condition::all(), by, at).await? {
-            Transition::Applied(item) => Ok(item),
-            Transition::Refused(_) => Err(not_found::<K>()),
-        }
+        self.transition(id, set, Condition::all(), by, at).await
     }
 
     /// Sets `changes` on the live item `id` if `guard` holds, in one
@@ -150,75 +182,58 @@ impl<K: StoredKind> Repository<K> {
         guard: Condition,
         by: UserId,
         at: Timestamp,
-    ) -> Result<Transition<K>> {
-        let _writer = self.store.writer().await;
-        let txn = self.store.begin_write().await?;
-        let mut update = K::Entity::update_many()
-            .col_expr(column::<K>(Field::UpdatedAt), Expr::value(at.as_datetime()))
-            .col_expr(column::<K>(Field::UpdatedBy), Expr::value(by.as_uuid()));
-        for (field, value) in changes {
-            update = update.col_expr(column::<K>(field), Expr::value(value));
-        }
-        let applied = update
-            .filter(column::<K>(Field::Id).eq(id.as_uuid()))
-            .filter(column::<K>(Field::DeletedAt).is_null())
-            .filter(guard)
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        let current = find_in::<K>(&txn, id, false).await?;
-        txn.commit().await?;
-        Ok(match current {
-            Some(item) if applied => Transition::Applied(item),
-            Some(item) if !item.is_deleted() => Transition::Refused(Some(item)),
-            _ => Transition::Refused(None),
+    ) -> Result<Outcome<K>> {
+        self.detached(|repository| async move {
+            let _writer = repository.store.writer().await;
+            let txn = repository.store.begin_write().await?;
+            let mut update = K::Entity::update_many()
+                .col_expr(K::column(Field::UpdatedAt), Expr::value(at))
+                .col_expr(K::column(Field::UpdatedBy), Expr::value(by));
+            for (field, value) in changes {
+                update = update.col_expr(K::column(field), Expr::value(value));
+            }
+            let applied = update
+                .filter(K::column(Field::Id).eq(id))
+                .filter(K::column(Field::DeletedAt).is_null())
+                .filter(guard)
+                .exec(&txn)
+                .await?
+                .rows_affected
+                == 1;
+            let current = K::Entity::find()
+                .filter(K::column(Field::Id).eq(id))
+                .into_model::<Item<K>>()
+                .one(&txn)
+                .await?;
+            txn.commit().await?;
+            Ok(match current {
+                Some(item) if applied => Outcome::Done(item),
+                Some(item) if !item.is_deleted() => Outcome::Refused(item),
+                _ => Outcome::Missing,
+            })
         })
+        .await
     }
 }
 
-async fn find_in<K: StoredKind>(
-    conn: &impl ConnectionTrait,
+/// The live item `id`, locked until the transaction ends: FOR UPDATE on
+/// PostgreSQL and MariaDB; SQLite's write transaction already excludes other
+/// writers.
+async fn live_for_update<K: StoredKind>(
+    txn: &impl ConnectionTrait,
     id: ItemId,
-    lock: bool,
-) -> Result<Option<Item<K>>> {
-    let mut select = K::Entity::find().filter(column::<K>(Field::Id).eq(id.as_uuid()));
-    if lock {
-        // FOR UPDATE on PostgreSQL and MariaDB; SQLite's write transaction
-        // already excludes other writers.
-        select = select.lock_exclusive();
-    }
-    match select.one(conn).await? {
-        Some(model) => Ok(Some(model.into().into_item()?)),
-        None => Ok(None),
-    }
-}
-
-pub fn not_found<K: ResourceKind>() -> Error {
-    Error::NotFound {
-        reason: K::NOT_FOUND_REASON,
-        message: format!("{} not found", K::LABEL),
-    }
+) -> Result<Option<Item<K>>, DbErr> {
+    K::Entity::find()
+        .filter(K::column(Field::Id).eq(id))
+        .filter(K::column(Field::DeletedAt).is_null())
+        .lock_exclusive()
+        .into_model::<Item<K>>()
+        .one(txn)
+        .await
 }
 
 /// A unique violation on write means the identifier is in use: the only
 /// unique index besides the (UUIDv7) primary key.
-fn taken<K: ResourceKind>(error: DbErr, item: &Item<K>) -> Error {
-    use crate::domain::Identifier;
-    match error.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyExists {
-            reason: K::TAKEN_REASON,
-            message: if K::UNIQUE_PER_COUNTRY {
-                format!(
-                    "{} {} is already in use in {}",
-                    K::LABEL,
-                    item.value.as_str(),
-                    item.country.as_str()
-                )
-            } else {
-                format!("{} {} is already in use", K::LABEL, item.value.as_str())
-            },
-        },
-        _ => error.into(),
-    }
+fn is_taken(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

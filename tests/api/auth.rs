@@ -1,7 +1,7 @@
 //! Caller identity from the trusted headers.
 
 use crate::assertions::expect_error;
-use crate::helpers::{TestApp, on_every_engine};
+use crate::helpers::{Engine, TestApp};
 use numbering::proto::v1 as pb;
 use numbering::proto::v1::did_service_client::DidServiceClient;
 use tonic::{Code, Request};
@@ -87,7 +87,10 @@ async fn calls_without_a_valid_identity_are_unauthenticated_impl(app: &TestApp) 
     expect_error(known, Code::NotFound, "DID_NOT_FOUND");
 }
 
-#[tokio::test]
-async fn calls_without_a_valid_identity_are_unauthenticated() {
-    on_every_engine(calls_without_a_valid_identity_are_unauthenticated_impl).await;
+async fn calls_without_a_valid_identity_are_unauthenticated(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    calls_without_a_valid_identity_are_unauthenticated_impl(&app).await;
+    app.stop().await;
 }
+
+crate::for_every_engine!(calls_without_a_valid_identity_are_unauthenticated);

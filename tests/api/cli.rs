@@ -1,6 +1,7 @@
 //! The binary: `migrate` applies the schema and exits; bad settings fail
 //! with a message, not a panic.
 
+use crate::helpers::Engine;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::process::Command;
 
@@ -59,83 +60,83 @@ fn an_unknown_auth_mode_is_refused_by_name() {
 
 /// Two replicas starting together against an empty database take turns
 /// migrating it: both succeed, and each migration is recorded once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_migrating_one_empty_database_both_succeed() {
-    use crate::helpers::{Engine, TestDatabase};
-    for engine in Engine::configured() {
-        for round in 0..3 {
-            let database = TestDatabase::create(engine).await;
-            let url = database.url.clone();
-            let migrate = || {
-                let url = url.clone();
-                tokio::task::spawn_blocking(move || numbering(&["migrate", "--database-url", &url]))
-            };
-            let (first, second) = tokio::join!(migrate(), migrate());
+async fn two_processes_migrating_one_empty_database_both_succeed(engine: Engine) {
+    use crate::helpers::TestDatabase;
+    for round in 0..3 {
+        let database = TestDatabase::create(engine).await;
+        let url = database.url.clone();
+        let migrate = || {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || numbering(&["migrate", "--database-url", &url]))
+        };
+        let (first, second) = tokio::join!(migrate(), migrate());
 
-            for output in [first.unwrap(), second.unwrap()] {
-                assert!(
-                    output.status.success(),
-                    "{engine:?}, round {round}: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-            let db = Database::connect(&url).await.unwrap();
-            let recorded = db
-                .query_one_raw(Statement::from_string(
-                    db.get_database_backend(),
-                    "SELECT COUNT(*) AS n, COUNT(DISTINCT version) AS d FROM seaql_migrations",
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let (n, distinct): (i64, i64) = (
-                recorded.try_get("", "n").unwrap(),
-                recorded.try_get("", "d").unwrap(),
-            );
+        for output in [first.unwrap(), second.unwrap()] {
             assert!(
-                n > 0 && n == distinct,
-                "{engine:?}: {n} records, {distinct} distinct"
+                output.status.success(),
+                "{engine:?}, round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
             );
-            db.close().await.ok();
         }
+        let db = Database::connect(&url).await.unwrap();
+        let recorded = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n, COUNT(DISTINCT version) AS d FROM seaql_migrations",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let (n, distinct): (i64, i64) = (
+            recorded.try_get("", "n").unwrap(),
+            recorded.try_get("", "d").unwrap(),
+        );
+        assert!(
+            n > 0 && n == distinct,
+            "{engine:?}: {n} records, {distinct} distinct"
+        );
+        db.close().await.ok();
     }
 }
 
 /// Descriptions written before the search key existed are found by the
 /// folded search once the migration has filled their key.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_search_key_migration_fills_existing_descriptions() {
-    use crate::helpers::{Engine, Identity, TestApp};
+async fn the_search_key_migration_fills_existing_descriptions(engine: Engine) {
+    use crate::helpers::{Identity, TestApp};
     use crate::resources::{Dids, ListParams, Resource};
     use sea_orm_migration::MigratorTrait;
-    for engine in Engine::configured() {
-        let app = TestApp::spawn(engine).await;
-        let api = Dids::new(&app);
-        let old = api
-            .create(&Identity::admin(), "+212500000001", "MA", Some("ÉCOLE"), 0)
-            .await
-            .unwrap();
-        // As before the migration: no key, and the migration not applied.
-        let db = Database::connect(app.database_url()).await.unwrap();
-        db.execute_unprepared("UPDATE dids SET description_key = NULL")
-            .await
-            .unwrap();
-        migrations::Migrator::down(&db, Some(1)).await.unwrap();
-        migrations::Migrator::up(&db, None).await.unwrap();
-        db.close().await.ok();
+    let app = TestApp::spawn(engine).await;
+    let api = Dids::new(&app);
+    let old = api
+        .create(&Identity::admin(), "+212500000001", "MA", Some("ÉCOLE"), 0)
+        .await
+        .unwrap();
+    // As before the migration: no key, and the migration not applied.
+    let db = Database::connect(app.database_url()).await.unwrap();
+    db.execute_unprepared("UPDATE dids SET description_key = NULL")
+        .await
+        .unwrap();
+    // The key migration and the one after it.
+    migrations::Migrator::down(&db, Some(2)).await.unwrap();
+    migrations::Migrator::up(&db, None).await.unwrap();
+    db.close().await.ok();
 
-        let pages = api
-            .list(
-                &Identity::admin(),
-                ListParams {
-                    search: "ecole".into(),
-                    ..ListParams::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(pages[0].data.len(), 1, "{engine:?}");
-        assert_eq!(pages[0].data[0].id, old.id);
-        app.stop().await;
-    }
+    let pages = api
+        .list(
+            &Identity::admin(),
+            ListParams {
+                search: "ecole".into(),
+                ..ListParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(pages[0].data.len(), 1, "{engine:?}");
+    assert_eq!(pages[0].data[0].id, old.id);
+    app.stop().await;
 }
+
+crate::for_every_engine!(
+    two_processes_migrating_one_empty_database_both_succeed,
+    the_search_key_migration_fills_existing_descriptions,
+);

@@ -23,29 +23,40 @@ mod observability;
 #[cfg(feature = "otel")]
 mod otel;
 mod readiness;
+mod schema;
 mod shutdown;
 mod tls;
 mod visibility;
 
-/// Stamps each generic test out twice, for DIDs and for Sender IDs, each run
-/// on every configured engine.
+/// Stamps each generic test out for DIDs and for Sender IDs, once per
+/// engine, the kind and the engine named in its path
+/// (`listing::dids::postgres::…`): `cargo test postgres` runs the
+/// PostgreSQL cases, and a failure on one engine does not hide the others.
 #[macro_export]
 macro_rules! for_both_resources {
     ($($test:ident),* $(,)?) => {
         mod dids {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    $crate::helpers::on_every_engine(super::$test::<$crate::resources::Dids>).await;
-                }
-            )*
+            $crate::for_both_resources!(@engines Dids, $($test),*);
         }
-
         mod sender_ids {
+            $crate::for_both_resources!(@engines SenderIds, $($test),*);
+        }
+    };
+    (@engines $resource:ident, $($test:ident),*) => {
+        $crate::for_both_resources!(@engine $resource, sqlite, Sqlite, $($test),*);
+        $crate::for_both_resources!(@engine $resource, postgres, Postgres, $($test),*);
+        $crate::for_both_resources!(@engine $resource, mariadb, MySql, $($test),*);
+    };
+    (@engine $resource:ident, $module:ident, $engine:ident, $($test:ident),*) => {
+        mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    $crate::helpers::on_every_engine(super::$test::<$crate::resources::SenderIds>).await;
+                    $crate::helpers::on_engine(
+                        $crate::helpers::Engine::$engine,
+                        super::super::$test::<$crate::resources::$resource>,
+                    )
+                    .await;
                 }
             )*
         }

@@ -112,89 +112,84 @@ pub fn sample(metrics: &str, series: &str) -> Option<f64> {
         .map(|value| value.parse().unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_count_calls_codes_streams_rows_and_the_pool() {
-    for engine in Engine::configured() {
-        let app = TestApp::spawn_with(engine, |settings| {
-            settings.metrics_listen =
-                numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
-        })
-        .await;
-        let metrics = app.metrics.expect("metrics are on");
-        let api = Dids::new(&app);
-        let admin = Identity::admin();
-        for n in 1..=3 {
-            api.seed(n, "MA").await;
-        }
-        api.get(&admin, UNKNOWN_ID).await.unwrap_err();
-        let pages = api
-            .list(
-                &admin,
-                ListParams {
-                    limit: 2,
-                    all_pages: true,
-                    ..ListParams::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(pages.len(), 2);
-
-        let text = scrape(metrics).await;
-        let did = r#"grpc_service="numbering.v1.DidService""#;
-        for (series, value) in [
-            (
-                format!(
-                    r#"grpc_server_handled_total{{{did},grpc_method="CreateDid",grpc_code="OK"}}"#
-                ),
-                3.0,
-            ),
-            (
-                format!(
-                    r#"grpc_server_handled_total{{{did},grpc_method="GetDid",grpc_code="NOT_FOUND"}}"#
-                ),
-                1.0,
-            ),
-            (
-                format!(r#"grpc_server_started_total{{{did},grpc_method="ListDids"}}"#),
-                1.0,
-            ),
-            (
-                format!(r#"grpc_server_handling_seconds_count{{{did},grpc_method="CreateDid"}}"#),
-                3.0,
-            ),
-            (
-                format!(r#"grpc_server_in_flight{{{did},grpc_method="ListDids"}}"#),
-                0.0,
-            ),
-            (
-                r#"numbering_list_rows_sent_total{resource="dids"}"#.into(),
-                3.0,
-            ),
-            (
-                r#"numbering_list_pages_sent_total{resource="dids"}"#.into(),
-                2.0,
-            ),
-            (
-                r#"numbering_list_streams_open{resource="dids"}"#.into(),
-                0.0,
-            ),
-            ("numbering_database_up".into(), 1.0),
-        ] {
-            assert_eq!(
-                sample(&text, &series),
-                Some(value),
-                "{engine:?} {series}\n{text}"
-            );
-        }
-        let max = sample(&text, "numbering_db_pool_max_connections").unwrap();
-        let idle = sample(&text, r#"numbering_db_pool_connections{state="idle"}"#).unwrap();
-        assert!(
-            max >= 1.0 && idle >= 1.0 && idle <= max,
-            "{engine:?}\n{text}"
-        );
-        app.stop().await;
+async fn metrics_count_calls_codes_streams_rows_and_the_pool(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.metrics_listen =
+            numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
+    })
+    .await;
+    let metrics = app.metrics.expect("metrics are on");
+    let api = Dids::new(&app);
+    let admin = Identity::admin();
+    for n in 1..=3 {
+        api.seed(n, "MA").await;
     }
+    api.get(&admin, UNKNOWN_ID).await.unwrap_err();
+    let pages = api
+        .list(
+            &admin,
+            ListParams {
+                limit: 2,
+                all_pages: true,
+                ..ListParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 2);
+
+    let text = scrape(metrics).await;
+    let did = r#"grpc_service="numbering.v1.DidService""#;
+    for (series, value) in [
+        (
+            format!(r#"grpc_server_handled_total{{{did},grpc_method="CreateDid",grpc_code="OK"}}"#),
+            3.0,
+        ),
+        (
+            format!(
+                r#"grpc_server_handled_total{{{did},grpc_method="GetDid",grpc_code="NOT_FOUND"}}"#
+            ),
+            1.0,
+        ),
+        (
+            format!(r#"grpc_server_started_total{{{did},grpc_method="ListDids"}}"#),
+            1.0,
+        ),
+        (
+            format!(r#"grpc_server_handling_seconds_count{{{did},grpc_method="CreateDid"}}"#),
+            3.0,
+        ),
+        (
+            format!(r#"grpc_server_in_flight{{{did},grpc_method="ListDids"}}"#),
+            0.0,
+        ),
+        (
+            r#"numbering_list_rows_sent_total{resource="dids"}"#.into(),
+            3.0,
+        ),
+        (
+            r#"numbering_list_pages_sent_total{resource="dids"}"#.into(),
+            2.0,
+        ),
+        (
+            r#"numbering_list_streams_open{resource="dids"}"#.into(),
+            0.0,
+        ),
+        ("numbering_database_up".into(), 1.0),
+    ] {
+        assert_eq!(
+            sample(&text, &series),
+            Some(value),
+            "{engine:?} {series}\n{text}"
+        );
+    }
+    let max = sample(&text, "numbering_db_pool_max_connections").unwrap();
+    let idle = sample(&text, r#"numbering_db_pool_connections{state="idle"}"#).unwrap();
+    assert!(
+        max >= 1.0 && idle >= 1.0 && idle <= max,
+        "{engine:?}\n{text}"
+    );
+    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,3 +267,5 @@ async fn json_logs_carry_the_request_id_on_every_line_of_the_call() {
         std::iter::from_fn(|| Some(server.next_line())).find(|line| line["message"] == "stopped");
     assert!(last.is_some());
 }
+
+crate::for_every_engine!(metrics_count_calls_codes_streams_rows_and_the_pool,);

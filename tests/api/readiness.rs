@@ -71,122 +71,121 @@ async fn status(health: &mut HealthClient<tonic::transport::Channel>, name: &str
         .status()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readiness_follows_the_database_and_liveness_does_not() {
-    for engine in Engine::configured() {
-        let Some(target) = server_address(engine) else {
-            continue; // SQLite lives in the process: it cannot go away.
-        };
-        let proxy = Proxy::start(target).await;
-        let app = TestApp::spawn_with(engine, |settings| {
-            settings.database_url = url_via(&settings.database_url, proxy.address);
-            settings.health.interval = Duration::from_millis(100);
-            settings.health.timeout = Duration::from_millis(500);
+async fn readiness_follows_the_database_and_liveness_does_not(engine: Engine) {
+    let Some(target) = server_address(engine) else {
+        return; // SQLite lives in the process: it cannot go away.
+    };
+    let proxy = Proxy::start(target).await;
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.database_url = url_via(&settings.database_url, proxy.address);
+        settings.health.interval = Duration::from_millis(100);
+        settings.health.timeout = Duration::from_millis(500);
+    })
+    .await;
+    let mut health = HealthClient::new(app.channel.clone());
+    let mut changes = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
         })
-        .await;
-        let mut health = HealthClient::new(app.channel.clone());
-        let mut changes = health
-            .watch(HealthCheckRequest {
-                service: String::new(),
-            })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut next_change = async || {
+        tokio::time::timeout(Duration::from_secs(10), changes.message())
             .await
+            .expect("readiness changes within seconds")
             .unwrap()
-            .into_inner();
-        let mut next_change = async || {
-            tokio::time::timeout(Duration::from_secs(10), changes.message())
-                .await
-                .expect("readiness changes within seconds")
-                .unwrap()
-                .unwrap()
-                .status()
-        };
-        assert_eq!(next_change().await, ServingStatus::Serving, "{engine:?}");
+            .unwrap()
+            .status()
+    };
+    assert_eq!(next_change().await, ServingStatus::Serving, "{engine:?}");
 
-        proxy.cut();
+    proxy.cut();
 
-        assert_eq!(next_change().await, ServingStatus::NotServing, "{engine:?}");
-        for name in ["numbering.v1.DidService", "numbering.v1.SenderIdService"] {
-            assert_eq!(status(&mut health, name).await, ServingStatus::NotServing);
-        }
-        assert_eq!(
-            status(&mut health, "liveness").await,
-            ServingStatus::Serving,
-            "liveness must not follow the database"
-        );
-        let api = Dids::new(&app);
-        // Readiness already knows: the call fails at once rather than after
-        // the pool's acquire timeout (5 s), which a caller with a shorter
-        // deadline would see as DEADLINE_EXCEEDED.
-        let started = std::time::Instant::now();
-        let refused = api
-            .create(&Identity::admin(), &Dids::value(1), "MA", None, 0)
-            .await
-            .unwrap_err();
-        assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
-        assert!(
-            started.elapsed() < Duration::from_millis(500),
-            "UNAVAILABLE took {:?}",
-            started.elapsed()
-        );
-
-        proxy.restore();
-
-        assert_eq!(next_change().await, ServingStatus::Serving, "{engine:?}");
-        assert_eq!(
-            status(&mut health, "numbering.v1.DidService").await,
-            ServingStatus::Serving
-        );
-        api.seed(1, "MA").await;
-        api.get(&Identity::admin(), &api.seed(2, "MA").await.id)
-            .await
-            .expect("reads and writes work again");
-        drop(changes); // an open Watch would hold the shutdown for its grace
-        app.stop().await;
+    assert_eq!(next_change().await, ServingStatus::NotServing, "{engine:?}");
+    for name in ["numbering.v1.DidService", "numbering.v1.SenderIdService"] {
+        assert_eq!(status(&mut health, name).await, ServingStatus::NotServing);
     }
+    assert_eq!(
+        status(&mut health, "liveness").await,
+        ServingStatus::Serving,
+        "liveness must not follow the database"
+    );
+    let api = Dids::new(&app);
+    // Readiness already knows: the call fails at once rather than after
+    // the pool's acquire timeout (5 s), which a caller with a shorter
+    // deadline would see as DEADLINE_EXCEEDED.
+    let started = std::time::Instant::now();
+    let refused = api
+        .create(&Identity::admin(), &Dids::value(1), "MA", None, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "UNAVAILABLE took {:?}",
+        started.elapsed()
+    );
+
+    proxy.restore();
+
+    assert_eq!(next_change().await, ServingStatus::Serving, "{engine:?}");
+    assert_eq!(
+        status(&mut health, "numbering.v1.DidService").await,
+        ServingStatus::Serving
+    );
+    api.seed(1, "MA").await;
+    api.get(&Identity::admin(), &api.seed(2, "MA").await.id)
+        .await
+        .expect("reads and writes work again");
+    drop(changes); // an open Watch would hold the shutdown for its grace
+    app.stop().await;
 }
 
 /// Before readiness has noticed an outage, a call still waits no longer
 /// than its own deadline for a connection.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_waits_for_the_database_no_longer_than_its_deadline() {
+async fn a_call_waits_for_the_database_no_longer_than_its_deadline(engine: Engine) {
     use crate::resources::ListParams;
-    for engine in Engine::configured() {
-        let Some(target) = server_address(engine) else {
-            continue;
-        };
-        let proxy = Proxy::start(target).await;
-        let app = TestApp::spawn_with(engine, |settings| {
-            settings.database_url = url_via(&settings.database_url, proxy.address);
-            settings.health.interval = Duration::from_secs(3600);
-        })
-        .await;
-        let api = Dids::new(&app);
-        api.seed(1, "MA").await;
+    let Some(target) = server_address(engine) else {
+        return;
+    };
+    let proxy = Proxy::start(target).await;
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.database_url = url_via(&settings.database_url, proxy.address);
+        settings.health.interval = Duration::from_secs(3600);
+    })
+    .await;
+    let api = Dids::new(&app);
+    api.seed(1, "MA").await;
 
-        proxy.cut();
-        let started = std::time::Instant::now();
-        let waited = api
-            .list(
-                &Identity::admin(),
-                ListParams {
-                    deadline: Some(Duration::from_millis(300)),
-                    ..ListParams::default()
-                },
-            )
-            .await
-            .unwrap_err();
+    proxy.cut();
+    let started = std::time::Instant::now();
+    let waited = api
+        .list(
+            &Identity::admin(),
+            ListParams {
+                deadline: Some(Duration::from_millis(300)),
+                ..ListParams::default()
+            },
+        )
+        .await
+        .unwrap_err();
 
-        assert_eq!(
-            waited.code(),
-            tonic::Code::DeadlineExceeded,
-            "{engine:?}: {waited:?}"
-        );
-        assert!(
-            started.elapsed() < Duration::from_millis(1500),
-            "{engine:?}: waited {:?}",
-            started.elapsed()
-        );
-        proxy.restore();
-        app.stop().await;
-    }
+    assert_eq!(
+        waited.code(),
+        tonic::Code::DeadlineExceeded,
+        "{engine:?}: {waited:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{engine:?}: waited {:?}",
+        started.elapsed()
+    );
+    proxy.restore();
+    app.stop().await;
 }
+
+crate::for_every_engine!(
+    readiness_follows_the_database_and_liveness_does_not,
+    a_call_waits_for_the_database_no_longer_than_its_deadline,
+);

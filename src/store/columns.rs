@@ -1,0 +1,66 @@
+//! An item as the columns of its row, both ways: the one place where the
+//! domain's item meets the tables. Every field is named, so a new one breaks
+//! the build here until it is stored.
+
+use super::entity::{Field, StoredKind};
+use crate::domain::{Identifier, Item};
+use sea_orm::{DbErr, FromQueryResult, IdenStatic, QueryResult, Value};
+
+/// A row loads straight into the domain's types: the database's constraints
+/// hold what they promise, so nothing is parsed or checked again.
+impl<K: StoredKind> FromQueryResult for Item<K> {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let column = |field| K::column(field).as_str();
+        Ok(Item {
+            id: row.try_get_by(column(Field::Id))?,
+            value: row.try_get_by(column(Field::Value))?,
+            country: row.try_get_by(column(Field::Country))?,
+            description: row.try_get_by(column(Field::Description))?,
+            organization_id: row.try_get_by(column(Field::OrganizationId))?,
+            status: row.try_get_by(column(Field::Status))?,
+            created_at: row.try_get_by(column(Field::CreatedAt))?,
+            updated_at: row.try_get_by(column(Field::UpdatedAt))?,
+            deleted_at: row.try_get_by(column(Field::DeletedAt))?,
+            created_by: row.try_get_by(column(Field::CreatedBy))?,
+            updated_by: row.try_get_by(column(Field::UpdatedBy))?,
+            deleted_by: row.try_get_by(column(Field::DeletedBy))?,
+        })
+    }
+}
+
+/// Every column of `item`'s row, with the comparison keys derived from it.
+pub(super) fn row<K: StoredKind>(item: &Item<K>) -> [(Field, Value); 14] {
+    let Item {
+        id,
+        value,
+        country,
+        description,
+        organization_id,
+        status,
+        created_at,
+        updated_at,
+        deleted_at,
+        created_by,
+        updated_by,
+        deleted_by,
+    } = item.clone();
+    [
+        (Field::Id, id.into()),
+        (Field::ValueKey, value.key().into()),
+        (Field::Value, value.into()),
+        (Field::Country, country.into()),
+        (
+            Field::DescriptionKey,
+            description.as_ref().map(|d| d.search_key()).into(),
+        ),
+        (Field::Description, description.into()),
+        (Field::OrganizationId, organization_id.into()),
+        (Field::Status, status.into()),
+        (Field::CreatedAt, created_at.into()),
+        (Field::UpdatedAt, updated_at.into()),
+        (Field::DeletedAt, deleted_at.into()),
+        (Field::CreatedBy, created_by.into()),
+        (Field::UpdatedBy, updated_by.into()),
+        (Field::DeletedBy, deleted_by.into()),
+    ]
+}
