@@ -18,6 +18,7 @@ pub const ERROR_DOMAIN: &str = "numbering";
 /// Stable `ErrorInfo` reasons, each given by the one match below.
 pub mod reason {
     pub const INVALID_FIELD: &str = "INVALID_FIELD";
+    pub const INVALID_PAGE_TOKEN: &str = "INVALID_PAGE_TOKEN";
     pub const DID_NOT_FOUND: &str = "DID_NOT_FOUND";
     pub const SENDER_ID_NOT_FOUND: &str = "SENDER_ID_NOT_FOUND";
     pub const DID_NUMBER_TAKEN: &str = "DID_NUMBER_TAKEN";
@@ -60,6 +61,10 @@ pub enum Error {
     },
     #[error("{0}")]
     MessageTooLarge(String),
+    /// A page token that is not one of ours, or comes with a request other
+    /// than the one that gave it.
+    #[error("page_token: {0}")]
+    InvalidPageToken(Invalid),
     #[error("the request metadata is {size} bytes; the limit is {limit}")]
     MetadataTooLarge { size: usize, limit: usize },
 
@@ -141,6 +146,7 @@ impl Error {
             Error::InvalidField { .. } => (Code::InvalidArgument, reason::INVALID_FIELD),
             Error::Malformed { .. } => (Code::InvalidArgument, reason::MALFORMED_REQUEST),
             Error::MessageTooLarge(_) => (Code::ResourceExhausted, reason::MESSAGE_TOO_LARGE),
+            Error::InvalidPageToken(_) => (Code::InvalidArgument, reason::INVALID_PAGE_TOKEN),
             Error::MetadataTooLarge { .. } => (Code::ResourceExhausted, reason::METADATA_TOO_LARGE),
             Error::MissingIdentity(_) => (Code::Unauthenticated, reason::MISSING_IDENTITY),
             Error::InvalidIdentity(_) => (Code::Unauthenticated, reason::INVALID_IDENTITY),
@@ -177,6 +183,10 @@ impl From<Error> for Status {
             Error::InvalidField { field, rule } => {
                 metadata.insert("field".to_owned(), field.clone());
                 details.add_bad_request_violation(field.clone(), rule.to_string());
+            }
+            Error::InvalidPageToken(rule) => {
+                metadata.insert("field".to_owned(), "page_token".to_owned());
+                details.add_bad_request_violation("page_token", rule.to_string());
             }
             Error::Malformed {
                 field: Some(field),

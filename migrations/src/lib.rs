@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_inventory;
 mod m20261124_000002_description_search_key;
 mod m20261125_000003_domain_checks;
+mod m20261126_000004_lookup_indexes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_inventory::Migration),
             Box::new(m20261124_000002_description_search_key::Migration),
             Box::new(m20261125_000003_domain_checks::Migration),
+            Box::new(m20261126_000004_lookup_indexes::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! What a list asks for, once parsed and once the caller's rights applied.
 
-use super::{CountryCode, Invalid, OrganizationId, PageRequest, ResourceKind, Status};
+use super::{
+    CountryCode, Cursor, Fingerprint, Invalid, OrganizationId, PageRequest, ResourceKind, Status,
+};
 
 /// Most values a repeated filter may carry.
 pub const MAX_FILTER_VALUES: usize = 100;
@@ -117,8 +119,48 @@ impl<K: ResourceKind> Filter<K> {
 pub struct ListQuery<K: ResourceKind> {
     pub filter: Filter<K>,
     pub sort: Sort,
+    /// The first page, and the size of every page.
     pub paging: PageRequest,
+    /// Where the first page starts, from a page token; `None`: at its offset.
+    pub start: Option<Cursor>,
     pub all_pages: bool,
+}
+
+impl<K: ResourceKind> ListQuery<K> {
+    /// What makes two requests the same list for a page token: the
+    /// visibility, every filter, the sort and the page size, but not which
+    /// page. Every field is named, so a new one must be decided here.
+    pub fn fingerprint(&self, visibility: Visibility) -> Fingerprint {
+        use sha2::{Digest, Sha256};
+        let ListQuery {
+            filter,
+            sort,
+            paging,
+            start: _,
+            all_pages: _,
+        } = self;
+        let Filter {
+            include_deleted,
+            status,
+            shared,
+            organization_id,
+            holders,
+            countries,
+            values,
+            search,
+            search_description,
+        } = filter;
+        // Debug forms are exact within a build; a token lives for seconds.
+        let canonical = format!(
+            "{visibility:?}|{include_deleted}|{status:?}|{shared:?}|{organization_id:?}|\
+             {holders:?}|{countries:?}|{values:?}|{search:?}|{search_description}|{sort:?}|{}",
+            paging.limit()
+        );
+        let digest = Sha256::digest(canonical.as_bytes());
+        let mut fingerprint = [0; 8];
+        fingerprint.copy_from_slice(&digest[..8]);
+        Fingerprint(fingerprint)
+    }
 }
 
 #[cfg(test)]

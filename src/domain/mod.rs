@@ -11,6 +11,7 @@ mod listing;
 mod paging;
 mod status;
 mod time;
+mod token;
 
 pub use country::CountryCode;
 pub use description::Description;
@@ -25,6 +26,7 @@ pub use listing::{
 pub use paging::{Page, PageMeta, PageRequest};
 pub use status::Status;
 pub use time::Timestamp;
+pub use token::{Cursor, Fingerprint, PageToken, SortKey};
 
 /// Why a value was refused: the rule it breaks, in words a caller can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -40,6 +40,14 @@ impl PageRequest {
         u64::from(self.page - 1) * u64::from(self.limit)
     }
 
+    /// The same size, at page `page` (≥ 1).
+    pub fn at(&self, page: u32) -> Self {
+        Self {
+            page: page.max(1),
+            ..*self
+        }
+    }
+
     pub fn next(&self) -> Self {
         Self {
             page: self.page.saturating_add(1),
@@ -79,6 +87,8 @@ impl PageMeta {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub meta: PageMeta,
+    /// The token of the next page; `None` on the last.
+    pub next: Option<super::PageToken>,
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! the conversions are plain impls in `did.rs` and `sender_id.rs`.
 
 use crate::auth::Caller;
-use crate::domain::{Item, ResourceKind};
+use crate::domain::{Item, Page, ResourceKind};
 use crate::error::{Error, Result};
 use crate::metrics::OpenStream;
 use crate::proto::v1 as pb;
@@ -44,11 +44,11 @@ where
     Resp: Send + 'static,
 {
     let stream = pages.map(move |page| {
-        let page = page?;
-        open.sent(page.items.len());
+        let Page { items, meta, next } = page?;
+        open.sent(items.len());
         Ok(respond(
-            page.items.into_iter().map(T::from).collect(),
-            page.meta.into(),
+            items.into_iter().map(T::from).collect(),
+            super::convert::pagination_meta(meta, next),
         ))
     });
     Response::new(Box::pin(stream))

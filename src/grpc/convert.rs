@@ -3,8 +3,8 @@
 
 use crate::domain::{
     CountryCode, Description, Identifier, Invalid, ItemId, MAX_FILTER_VALUES, NewItem,
-    OrganizationId, PageMeta, PageRequest, Patch, ResourceKind, SearchText, Sort, SortField,
-    SortOrder, Status, Timestamp, UserId,
+    OrganizationId, PageMeta, PageRequest, PageToken, Patch, ResourceKind, SearchText, Sort,
+    SortField, SortOrder, Status, Timestamp, UserId,
 };
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
@@ -59,6 +59,16 @@ fn sort_order(value: i32) -> Result<SortOrder> {
 
 fn paging(page: u32, limit: u32) -> Result<PageRequest> {
     field("limit", PageRequest::new(page, limit))
+}
+
+/// A page token; empty means none.
+fn page_token(token: &str) -> Result<Option<PageToken>> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    PageToken::decode(token)
+        .map(Some)
+        .map_err(Error::InvalidPageToken)
 }
 
 fn search(text: &str) -> Result<Option<SearchText>> {
@@ -164,6 +174,7 @@ pub struct ListFields {
     pub values: Vec<String>,
     pub show_deleted: bool,
     pub all_pages: bool,
+    pub page_token: String,
 }
 
 pub fn list_request<K: ResourceKind>(fields: ListFields) -> Result<ListRequest<K>> {
@@ -180,6 +191,7 @@ pub fn list_request<K: ResourceKind>(fields: ListFields) -> Result<ListRequest<K
         values,
         show_deleted,
         all_pages,
+        page_token: token,
     } = fields;
     Ok(ListRequest {
         status: wanted_status
@@ -196,6 +208,7 @@ pub fn list_request<K: ResourceKind>(fields: ListFields) -> Result<ListRequest<K
             order: sort_order(order)?,
         },
         paging: paging(page, limit)?,
+        page_token: page_token(&token)?,
         all_pages,
     })
 }
@@ -208,6 +221,7 @@ pub struct AvailableFields {
     pub sort_order: i32,
     pub organization_id: Option<String>,
     pub all_pages: bool,
+    pub page_token: String,
 }
 
 pub fn available_request(fields: AvailableFields) -> Result<AvailableRequest> {
@@ -218,12 +232,14 @@ pub fn available_request(fields: AvailableFields) -> Result<AvailableRequest> {
         sort_order: order,
         organization_id,
         all_pages,
+        page_token: token,
     } = fields;
     Ok(AvailableRequest {
         organization_id: optional_organization_id(organization_id.as_deref())?,
         search: search(&search_text)?,
         order: sort_order(order)?,
         paging: paging(page, limit)?,
+        page_token: page_token(&token)?,
         all_pages,
     })
 }
@@ -261,23 +277,23 @@ pub fn user_id(id: Option<UserId>) -> Option<String> {
     optional_id(id)
 }
 
-impl From<PageMeta> for pb::PaginationMeta {
-    fn from(meta: PageMeta) -> Self {
-        let PageMeta {
-            page,
-            limit,
-            total,
-            total_pages,
-            has_next_page,
-            has_previous_page,
-        } = meta;
-        Self {
-            page,
-            limit,
-            total,
-            total_pages,
-            has_next_page,
-            has_previous_page,
-        }
+/// Where a page stands, with the token of the next page (empty on the last).
+pub fn pagination_meta(meta: PageMeta, next: Option<PageToken>) -> pb::PaginationMeta {
+    let PageMeta {
+        page,
+        limit,
+        total,
+        total_pages,
+        has_next_page,
+        has_previous_page,
+    } = meta;
+    pb::PaginationMeta {
+        page,
+        limit,
+        total,
+        total_pages,
+        has_next_page,
+        has_previous_page,
+        next_page_token: next.map(|token| token.encode()).unwrap_or_default(),
     }
 }

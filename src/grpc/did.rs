@@ -156,6 +156,7 @@ impl TryFrom<pb::ListDidsRequest> for ListRequest<Did> {
             numbers,
             show_deleted,
             all_pages,
+            page_token,
         } = request;
         let sort_by = match pb::DidSortField::try_from(sort_by) {
             Ok(pb::DidSortField::Unspecified | pb::DidSortField::CreatedAt) => SortField::CreatedAt,
@@ -177,6 +178,7 @@ impl TryFrom<pb::ListDidsRequest> for ListRequest<Did> {
             values: numbers,
             show_deleted,
             all_pages,
+            page_token,
         })
     }
 }
@@ -191,6 +193,7 @@ impl TryFrom<pb::ListAvailableDidsRequest> for AvailableRequest {
             sort_order,
             organization_id,
             all_pages,
+            page_token,
         } = request;
         convert::available_request(AvailableFields {
             page,
@@ -199,6 +202,7 @@ impl TryFrom<pb::ListAvailableDidsRequest> for AvailableRequest {
             sort_order,
             organization_id,
             all_pages,
+            page_token,
         })
     }
 }

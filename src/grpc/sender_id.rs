@@ -156,6 +156,7 @@ impl TryFrom<pb::ListSenderIdsRequest> for ListRequest<SenderId> {
             sender_ids,
             show_deleted,
             all_pages,
+            page_token,
         } = request;
         let sort_by = match pb::SenderIdSortField::try_from(sort_by) {
             Ok(pb::SenderIdSortField::Unspecified | pb::SenderIdSortField::CreatedAt) => {
@@ -179,6 +180,7 @@ impl TryFrom<pb::ListSenderIdsRequest> for ListRequest<SenderId> {
             values: sender_ids,
             show_deleted,
             all_pages,
+            page_token,
         })
     }
 }
@@ -193,6 +195,7 @@ impl TryFrom<pb::ListAvailableSenderIdsRequest> for AvailableRequest {
             sort_order,
             organization_id,
             all_pages,
+            page_token,
         } = request;
         convert::available_request(AvailableFields {
             page,
@@ -201,6 +204,7 @@ impl TryFrom<pb::ListAvailableSenderIdsRequest> for AvailableRequest {
             sort_order,
             organization_id,
             all_pages,
+            page_token,
         })
     }
 }

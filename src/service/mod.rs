@@ -12,7 +12,8 @@ pub use requests::{AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpd
 use crate::auth::Caller;
 use crate::budget::StreamBudget;
 use crate::domain::{
-    Filter, Holders, Item, ItemId, ListQuery, NewItem, Page, Sort, SortField, Timestamp,
+    Filter, Holders, Invalid, Item, ItemId, ListQuery, NewItem, Page, PageToken, Sort, SortField,
+    Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::store::{Outcome, Repository, Store, StoredKind};
@@ -153,6 +154,7 @@ impl<K: StoredKind> Service<K> {
             show_deleted,
             sort,
             paging,
+            page_token,
             all_pages,
         } = request.try_into()?;
         if show_deleted {
@@ -172,9 +174,10 @@ impl<K: StoredKind> Service<K> {
             },
             sort,
             paging,
+            start: None,
             all_pages,
         };
-        self.pages(caller, query, deadline).await
+        self.pages(caller, query, page_token, deadline).await
     }
 
     /// Active, live items that are shared or held by the organization, in
@@ -191,6 +194,7 @@ impl<K: StoredKind> Service<K> {
             search,
             order,
             paging,
+            page_token,
             all_pages,
         } = request.try_into()?;
         let query = ListQuery {
@@ -203,9 +207,10 @@ impl<K: StoredKind> Service<K> {
                 order,
             },
             paging,
+            start: None,
             all_pages,
         };
-        self.pages(caller, query, deadline).await
+        self.pages(caller, query, page_token, deadline).await
     }
 
     pub async fn get_available(
@@ -228,23 +233,37 @@ impl<K: StoredKind> Service<K> {
             .ok_or(Error::NotFound(K::RESOURCE))
     }
 
+    /// The pages of `query`, from the page `token` gives if there is one: a
+    /// token is honoured only with the filters, sort and limit that gave it.
     async fn pages(
         &self,
         caller: &Caller,
-        query: ListQuery<K>,
+        mut query: ListQuery<K>,
+        token: Option<PageToken>,
         deadline: Option<Instant>,
     ) -> Result<Pages<K>> {
+        if let Some(token) = token {
+            if token.fingerprint != query.fingerprint(caller.visibility()) {
+                return Err(Error::InvalidPageToken(Invalid::new(
+                    "was given for other filters, sort or limit: send those again, or start \
+                     from the first page",
+                )));
+            }
+            query.paging = query.paging.at(token.page);
+            query.start = Some(token.after);
+        }
         let pass = self.budget.enter(caller, deadline).await?;
         let pages = self
             .repository
             .list(caller.visibility(), query, deadline, pass);
         let caller = caller.clone();
         Ok(Box::pin(ReceiverStream::new(pages).map(move |page| {
-            let Page { items, meta } = page?;
+            let Page { items, meta, next } = page?;
             let items = items.into_iter().map(|item| shown_to(&caller, item));
             Ok(Page {
                 items: items.collect(),
                 meta,
+                next,
             })
         })))
     }

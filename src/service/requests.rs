@@ -2,8 +2,8 @@
 //! rights apply.
 
 use crate::domain::{
-    CountryCode, ItemId, OrganizationId, PageRequest, Patch, ResourceKind, SearchText, Sort,
-    SortOrder, Status,
+    CountryCode, ItemId, OrganizationId, PageRequest, PageToken, Patch, ResourceKind, SearchText,
+    Sort, SortOrder, Status,
 };
 
 /// `Update…`: which item, and what changes.
@@ -32,6 +32,7 @@ pub struct ListRequest<K: ResourceKind> {
     pub show_deleted: bool,
     pub sort: Sort,
     pub paging: PageRequest,
+    pub page_token: Option<PageToken>,
     pub all_pages: bool,
 }
 
@@ -42,6 +43,7 @@ pub struct AvailableRequest {
     pub search: Option<SearchText>,
     pub order: SortOrder,
     pub paging: PageRequest,
+    pub page_token: Option<PageToken>,
     pub all_pages: bool,
 }
 

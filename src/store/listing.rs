@@ -3,10 +3,11 @@
 //! A list runs in one read-only snapshot transaction: the count and every
 //! page see the same data. The first page is found by OFFSET (a client may
 //! ask for any page); each following page starts after the last row sent
-//! (keyset), so streaming the whole inventory never re-reads skipped rows.
-//! Pages go through a channel of one, so at most two pages are in memory, and
-//! the producer stops (rolling the snapshot back) when the client goes away
-//! or its deadline passes. It stops between queries, never inside one: a
+//! (keyset), so streaming the whole inventory never re-reads skipped rows;
+//! a stream reads a batch of whole pages per query (about a thousand rows).
+//! Pages go through a channel of one, so at most a batch and a page are in
+//! memory, and the producer stops (rolling the snapshot back) when the client
+//! goes away or its deadline passes. It stops between queries, never inside one: a
 //! query dropped halfway leaves its connection mid-reply, and sqlx then waits
 //! forever to test it before reuse, which also holds up closing the pool.
 
@@ -14,13 +15,17 @@ use super::entity::{Field, StoredKind};
 use super::repository::Repository;
 use super::selection::selection;
 use crate::budget::StreamPass;
-use crate::domain::{Item, ListQuery, Page, PageMeta, SortField, SortOrder, Visibility};
+use crate::domain::{
+    Cursor, Identifier, Item, ListQuery, Page, PageMeta, PageToken, SortField, SortKey, SortOrder,
+    Visibility,
+};
 use crate::error::{Error, Result};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     Value,
 };
+use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -80,20 +85,38 @@ impl<K: StoredKind> Repository<K> {
             .into_model::<Item<K>>()
             .count(&txn)
             .await?;
+        let fingerprint = query.fingerprint(visibility);
         let mut request = query.paging;
-        let mut items = ordered::<K>(visibility, query)
-            .offset(request.offset())
-            .limit(u64::from(request.limit()))
+        let first = match &query.start {
+            Some(cursor) => ordered::<K>(visibility, query).filter(after::<K>(cursor, query)),
+            None => ordered::<K>(visibility, query).offset(request.offset()),
+        };
+        let batch = batch_size(request.limit(), query.all_pages);
+        let mut buffered: VecDeque<Item<K>> = first
+            .limit(batch)
             .into_model::<Item<K>>()
             .all(&txn)
-            .await?;
+            .await?
+            .into();
+        let mut exhausted = buffered.len() < batch as usize;
         loop {
             let meta = PageMeta::new(request, total);
-            let last = items.last().map(|item| Resume::after(item, query));
+            let take = buffered.len().min(request.limit() as usize);
+            let items: Vec<_> = buffered.drain(..take).collect();
+            let last = items
+                .last()
+                .filter(|_| meta.has_next_page)
+                .map(|item| cursor(item, query));
+            let next = last.clone().map(|after| PageToken {
+                fingerprint,
+                page: meta.page.saturating_add(1),
+                after,
+            });
             // A slow client stalls the stream here, and only here: for the
             // stall timeout at most, then the stream ends and its snapshot
             // and connection go back.
-            let send = tokio::time::timeout(stall, sender.send(Ok(Page { items, meta })));
+            let page = Page { items, meta, next };
+            let send = tokio::time::timeout(stall, sender.send(Ok(page)));
             match timeout_at(deadline, send).await {
                 Some(Ok(Ok(()))) => {}
                 Some(Ok(Err(_))) => break, // the client went away
@@ -103,22 +126,40 @@ impl<K: StoredKind> Repository<K> {
                 }
                 None => return Err(Error::DeadlineExceeded),
             }
-            let Some(last) = last.filter(|_| query.all_pages && meta.has_next_page) else {
+            let Some(last) = last.filter(|_| query.all_pages) else {
                 break;
             };
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return Err(Error::DeadlineExceeded);
             }
             request = request.next();
-            items = ordered::<K>(visibility, query)
-                .filter(last.condition::<K>(query.sort.order))
-                .limit(u64::from(request.limit()))
-                .into_model::<Item<K>>()
-                .all(&txn)
-                .await?;
+            if buffered.len() < request.limit() as usize && !exhausted {
+                let from = buffered.back().map_or(last, |item| cursor(item, query));
+                let more = ordered::<K>(visibility, query)
+                    .filter(after::<K>(&from, query))
+                    .limit(batch)
+                    .into_model::<Item<K>>()
+                    .all(&txn)
+                    .await?;
+                exhausted = more.len() < batch as usize;
+                buffered.extend(more);
+            }
         }
         txn.rollback().await?;
         Ok(())
+    }
+}
+
+/// Rows read per query when streaming every page: whole pages, about a
+/// thousand rows, so that a long stream costs a query per batch rather than
+/// per page. One page is read as one page.
+const BATCH_ROWS: u32 = 1000;
+
+fn batch_size(limit: u32, all_pages: bool) -> u64 {
+    if all_pages {
+        u64::from((BATCH_ROWS / limit).max(1) * limit)
+    } else {
+        u64::from(limit)
     }
 }
 
@@ -154,46 +195,39 @@ fn sort_column<K: StoredKind>(field: SortField) -> K::Column {
     })
 }
 
-/// Where the next page starts: the sort key and id of the last row sent.
-struct Resume {
-    field: SortField,
-    key: Value,
-    id: Value,
+/// Where the page after `item` starts.
+fn cursor<K: StoredKind>(item: &Item<K>, query: &ListQuery<K>) -> Cursor {
+    let key = match query.sort.field {
+        SortField::Value => SortKey::Value(item.value.as_str().to_owned()),
+        SortField::Country => SortKey::Country(item.country),
+        SortField::Status => SortKey::Status(item.status),
+        SortField::CreatedAt => SortKey::CreatedAt(item.created_at),
+    };
+    Cursor { key, id: item.id }
 }
 
-impl Resume {
-    fn after<K: StoredKind>(item: &Item<K>, query: &ListQuery<K>) -> Self {
-        let field = query.sort.field;
-        let key = match field {
-            SortField::Value => item.value.clone().into(),
-            SortField::Country => item.country.into(),
-            SortField::Status => item.status.into(),
-            SortField::CreatedAt => item.created_at.into(),
-        };
-        Self {
-            field,
-            key,
-            id: item.id.into(),
-        }
-    }
-
-    /// Rows that come after it in the list's order: the keyset condition,
-    /// `key ≥ k AND (key > k OR id > i)` (mirrored for descending). The
-    /// leading `key ≥ k` lets every engine start a range scan of the
-    /// `(key, id)` index where the previous page ended, instead of reading
-    /// from the top again.
-    fn condition<K: StoredKind>(self, order: SortOrder) -> Condition {
-        let sorted = sort_column::<K>(self.field);
-        let id = K::column(Field::Id);
-        let (key, last_id) = (self.key, self.id);
-        let (from_key, beyond_key, beyond_id) = match order {
-            SortOrder::Asc => (sorted.gte(key.clone()), sorted.gt(key), id.gt(last_id)),
-            SortOrder::Desc => (sorted.lte(key.clone()), sorted.lt(key), id.lt(last_id)),
-        };
-        Condition::all()
-            .add(from_key)
-            .add(Condition::any().add(beyond_key).add(beyond_id))
-    }
+/// Rows that come after `cursor` in the list's order: the keyset condition,
+/// `key ≥ k AND (key > k OR id > i)` (mirrored for descending). The leading
+/// `key ≥ k` lets every engine start a range scan of the `(key, id)` index
+/// where the previous page ended, instead of reading from the top again. A
+/// cursor of another sort field (a forged token) sorts by its own column,
+/// which yields a valid, if odd, page of what the caller may see anyway.
+fn after<K: StoredKind>(cursor: &Cursor, query: &ListQuery<K>) -> Condition {
+    let (field, key): (SortField, Value) = match cursor.key.clone() {
+        SortKey::Value(value) => (SortField::Value, value.into()),
+        SortKey::Country(country) => (SortField::Country, country.into()),
+        SortKey::Status(status) => (SortField::Status, status.into()),
+        SortKey::CreatedAt(at) => (SortField::CreatedAt, at.into()),
+    };
+    let sorted = sort_column::<K>(field);
+    let id = K::column(Field::Id);
+    let (from_key, beyond_key, beyond_id) = match query.sort.order {
+        SortOrder::Asc => (sorted.gte(key.clone()), sorted.gt(key), id.gt(cursor.id)),
+        SortOrder::Desc => (sorted.lte(key.clone()), sorted.lt(key), id.lt(cursor.id)),
+    };
+    Condition::all()
+        .add(from_key)
+        .add(Condition::any().add(beyond_key).add(beyond_id))
 }
 
 #[cfg(test)]
@@ -252,6 +286,7 @@ mod tests {
                 order: SortOrder::Asc,
             },
             paging: PageRequest::new(1, 1).unwrap(),
+            start: None,
             all_pages: true,
         }
     }

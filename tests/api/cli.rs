@@ -116,8 +116,17 @@ async fn the_search_key_migration_fills_existing_descriptions(engine: Engine) {
     db.execute_unprepared("UPDATE dids SET description_key = NULL")
         .await
         .unwrap();
-    // The key migration and the one after it.
-    migrations::Migrator::down(&db, Some(2)).await.unwrap();
+    // Every migration from the key migration on.
+    let names: Vec<String> = migrations::Migrator::migrations()
+        .iter()
+        .map(|m| sea_orm_migration::MigrationName::name(m.as_ref()).to_owned())
+        .collect();
+    let key = names
+        .iter()
+        .position(|name| name.ends_with("description_search_key"))
+        .unwrap();
+    let steps = u32::try_from(names.len() - key).unwrap();
+    migrations::Migrator::down(&db, Some(steps)).await.unwrap();
     migrations::Migrator::up(&db, None).await.unwrap();
     db.close().await.ok();
 

@@ -25,6 +25,7 @@ fn meta(
         total_pages,
         has_next_page,
         has_previous_page,
+        next_page_token: String::new(),
     }
 }
 
@@ -102,7 +103,7 @@ pub async fn all_pages_streams_every_page_from_the_requested_one<R: Resource>(ap
         .await
         .unwrap();
 
-    let metas: Vec<_> = pages.iter().map(|p| p.meta).collect();
+    let metas: Vec<_> = pages.iter().map(|p| p.meta.clone()).collect();
     assert_eq!(
         metas,
         [

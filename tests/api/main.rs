@@ -26,6 +26,7 @@ mod readiness;
 mod schema;
 mod shutdown;
 mod tls;
+mod tokens;
 mod visibility;
 
 /// Stamps each generic test out for DIDs and for Sender IDs, once per

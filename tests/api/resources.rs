@@ -43,7 +43,16 @@ pub struct Available {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed<T> {
     pub data: Vec<T>,
+    /// The page's meta, but for its token, which is `next_page_token`.
     pub meta: pb::PaginationMeta,
+    pub next_page_token: String,
+}
+
+/// A page's meta and its token, apart.
+fn split_meta(meta: Option<pb::PaginationMeta>) -> (pb::PaginationMeta, String) {
+    let mut meta = meta.expect("every page has its meta");
+    let token = std::mem::take(&mut meta.next_page_token);
+    (meta, token)
 }
 
 /// The fields of a `List…` request, the identifier filter as `values`.
@@ -62,6 +71,7 @@ pub struct ListParams {
     pub values: Vec<String>,
     pub show_deleted: bool,
     pub all_pages: bool,
+    pub page_token: String,
     /// The client's deadline for the call (`grpc-timeout`).
     pub deadline: Option<std::time::Duration>,
 }
@@ -74,6 +84,7 @@ pub struct AvailableParams {
     pub sort_order: i32,
     pub organization_id: Option<String>,
     pub all_pages: bool,
+    pub page_token: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -399,6 +410,7 @@ macro_rules! resource_client {
                     values,
                     show_deleted,
                     all_pages,
+                    page_token,
                     deadline,
                 } = params;
                 let mut request = who.request(pb::$list_req {
@@ -414,18 +426,23 @@ macro_rules! resource_client {
                     $values: values,
                     show_deleted,
                     all_pages,
+                    page_token,
                 });
                 if let Some(deadline) = deadline {
                     request.set_timeout(deadline);
                 }
                 let stream = self.0.clone().$list(request).await?.into_inner();
-                Ok(PageStream::new(stream, |page| Listed {
-                    data: page
-                        .data
-                        .into_iter()
-                        .map(|item| Self::record(Some(item)).unwrap())
-                        .collect(),
-                    meta: page.meta.expect("every page has its meta"),
+                Ok(PageStream::new(stream, |page| {
+                    let (meta, next_page_token) = split_meta(page.meta);
+                    Listed {
+                        data: page
+                            .data
+                            .into_iter()
+                            .map(|item| Self::record(Some(item)).unwrap())
+                            .collect(),
+                        meta,
+                        next_page_token,
+                    }
                 }))
             }
 
@@ -441,6 +458,7 @@ macro_rules! resource_client {
                     sort_order,
                     organization_id,
                     all_pages,
+                    page_token,
                 } = params;
                 let request = pb::$list_available_req {
                     page,
@@ -449,6 +467,7 @@ macro_rules! resource_client {
                     sort_order,
                     organization_id,
                     all_pages,
+                    page_token,
                 };
                 let stream = self
                     .0
@@ -456,9 +475,13 @@ macro_rules! resource_client {
                     .$list_available(who.request(request))
                     .await?
                     .into_inner();
-                PageStream::new(stream, |page| Listed {
-                    data: page.data.into_iter().map(Self::available).collect(),
-                    meta: page.meta.expect("every page has its meta"),
+                PageStream::new(stream, |page| {
+                    let (meta, next_page_token) = split_meta(page.meta);
+                    Listed {
+                        data: page.data.into_iter().map(Self::available).collect(),
+                        meta,
+                        next_page_token,
+                    }
                 })
                 .collect()
                 .await
