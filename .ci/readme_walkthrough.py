@@ -30,6 +30,8 @@ UNRUNNABLE = ("kubectl ", "docker ")
 FENCE = re.compile(r"^```(\w*)\s*$")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+# Page tokens carry an id and a time: opaque, and new at every run.
+TOKEN = re.compile(r'"nextPageToken": "[A-Za-z0-9_-]+"')
 PORT = re.compile(r"\b(localhost|127\.0\.0\.1|0\.0\.0\.0):(\d{4,5})\b")
 SERVER = re.compile(r"^(\s*(?:\w+=\S+\s+)*)cargo run --release(?! -q)(?: --(.*))?$")
 CARGO = re.compile(r"cargo run --release(?: -q)?(?: --)?")
@@ -108,14 +110,14 @@ def script(steps, ports, workdir):
 
 
 class Masker:
-    """Replaces times, and ids that the commands did not write, by stable
-    placeholders: the same id gets the same placeholder everywhere."""
+    """Replaces times, page tokens, and ids that the commands did not write,
+    by stable placeholders: the same id gets the same placeholder everywhere."""
 
     def __init__(self, known):
         self.known, self.ids = known, {}
 
     def __call__(self, text):
-        text = TIME.sub("<time>", text)
+        text = TOKEN.sub('"nextPageToken": "<token>"', TIME.sub("<time>", text))
         def mask(m):
             if m.group(0) in self.known:
                 return m.group(0)
