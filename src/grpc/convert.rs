@@ -4,7 +4,7 @@
 use crate::domain::{
     CountryCode, Description, Identifier, Invalid, ItemId, MAX_FILTER_VALUES, NewItem,
     OrganizationId, PageMeta, PageRequest, PageToken, Patch, ResourceKind, SearchText, Sort,
-    SortField, SortOrder, Status, Timestamp, UserId,
+    SortField, SortOrder, Status, Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
@@ -271,10 +271,6 @@ pub fn timestamp(at: Timestamp) -> Option<prost_types::Timestamp> {
 
 pub fn optional_id(id: Option<impl std::fmt::Display>) -> Option<String> {
     id.map(|id| id.to_string())
-}
-
-pub fn user_id(id: Option<UserId>) -> Option<String> {
-    optional_id(id)
 }
 
 /// Where a page stands, with the token of the next page (empty on the last).

@@ -39,9 +39,9 @@ impl From<Item<SenderId>> for pb::SenderId {
             created_at: convert::timestamp(created_at),
             updated_at: convert::timestamp(updated_at),
             deleted_at: deleted_at.and_then(convert::timestamp),
-            created_by: convert::user_id(created_by),
-            updated_by: convert::user_id(updated_by),
-            deleted_by: convert::user_id(deleted_by),
+            created_by: convert::optional_id(created_by),
+            updated_by: convert::optional_id(updated_by),
+            deleted_by: convert::optional_id(deleted_by),
         }
     }
 }

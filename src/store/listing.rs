@@ -133,10 +133,10 @@ impl<K: StoredKind> Repository<K> {
                 return Err(Error::DeadlineExceeded);
             }
             request = request.next();
-            if buffered.len() < request.limit() as usize && !exhausted {
-                let from = buffered.back().map_or(last, |item| cursor(item, query));
+            // A batch is whole pages, so it runs out exactly at a page's end.
+            if buffered.is_empty() && !exhausted {
                 let more = ordered::<K>(visibility, query)
-                    .filter(after::<K>(&from, query))
+                    .filter(after::<K>(&last, query))
                     .limit(batch)
                     .into_model::<Item<K>>()
                     .all(&txn)

@@ -596,3 +596,36 @@ crate::for_both_resources!(
     list_refuses_bad_paging_and_filters_by_name,
     a_client_walking_away_mid_stream_ends_the_read,
 );
+
+/// A stream longer than one batch of reads (a thousand rows) goes on from
+/// where the batch ended: every item once, in order, with the page count
+/// right.
+async fn a_stream_longer_than_one_read_batch_carries_every_item_once_in_order(
+    engine: crate::helpers::Engine,
+) {
+    use crate::resources::{Dids, Samples};
+    const COUNT: u32 = 1_250;
+    let app = TestApp::spawn(engine).await;
+    crate::helpers::seed_bulky_dids(app.channel.clone(), COUNT).await;
+
+    let pages = Dids::new(&app)
+        .list(
+            &Identity::admin(),
+            ListParams {
+                all_pages: true,
+                ..by_value(1, 100)
+            },
+        )
+        .await
+        .unwrap();
+
+    let numbers: Vec<_> = pages.iter().flat_map(|p| values(&p.data)).collect();
+    let mut expected: Vec<_> = (0..COUNT).map(Dids::value).collect();
+    expected.sort();
+    assert_eq!(numbers, expected);
+    let numbered: Vec<_> = pages.iter().map(|p| p.meta.page).collect();
+    assert_eq!(numbered, (1..=13).collect::<Vec<_>>());
+    app.stop().await;
+}
+
+crate::for_every_engine!(a_stream_longer_than_one_read_batch_carries_every_item_once_in_order);
