@@ -169,9 +169,12 @@ impl Engine {
         db.execute_unprepared(&format!("{insert}{select}"))
             .await
             .unwrap();
+        // What autovacuum does after a bulk load (PostgreSQL's index-only
+        // scans need the visibility map it sets).
         let analyze = match self.kind {
             Kind::MySql => "ANALYZE TABLE dids",
-            _ => "ANALYZE",
+            Kind::Postgres => "VACUUM ANALYZE dids",
+            Kind::Sqlite => "ANALYZE",
         };
         db.execute_unprepared(analyze).await.unwrap();
         db.close().await.ok();

@@ -7,6 +7,9 @@ mod m20261123_000001_create_inventory;
 mod m20261124_000002_description_search_key;
 mod m20261125_000003_domain_checks;
 mod m20261126_000004_lookup_indexes;
+mod m20261127_000005_kept_counts;
+mod m20261128_000006_search_indexes;
+mod m20261129_000007_live_order_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +22,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_description_search_key::Migration),
             Box::new(m20261125_000003_domain_checks::Migration),
             Box::new(m20261126_000004_lookup_indexes::Migration),
+            Box::new(m20261127_000005_kept_counts::Migration),
+            Box::new(m20261128_000006_search_indexes::Migration),
+            Box::new(m20261129_000007_live_order_index::Migration),
         ]
     }
 }

@@ -9,10 +9,14 @@ macro_rules! uuid_id {
         pub struct $name(Uuid);
 
         impl $name {
+            /// Any UUID but the nil one, which names nothing (and stands
+            /// for "no organization" in the kept counts).
             pub fn parse(input: &str) -> Result<Self, Invalid> {
-                Uuid::try_parse(input)
-                    .map(Self)
-                    .map_err(|_| Invalid::new("must be a UUID"))
+                match Uuid::try_parse(input) {
+                    Ok(uuid) if uuid.is_nil() => Err(Invalid::new("must not be the nil UUID")),
+                    Ok(uuid) => Ok(Self(uuid)),
+                    Err(_) => Err(Invalid::new("must be a UUID")),
+                }
             }
 
             pub fn as_uuid(&self) -> Uuid {
@@ -76,6 +80,7 @@ mod tests {
             "42",
             "not-a-uuid",
             "0195d7a0-0000-7000-8000-00000000000",
+            "00000000-0000-0000-0000-000000000000",
         ] {
             assert!(
                 OrganizationId::parse(input).is_err(),

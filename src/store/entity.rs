@@ -34,11 +34,17 @@ pub trait StoredKind: ResourceKind {
     type Entity: EntityTrait<Column = Self::Column> + Default;
     type Column: sea_orm::ColumnTrait + IdenStatic + Iterable;
 
+    /// The table of counts the database keeps of this kind's items.
+    const COUNTS: &'static str;
+    /// SQLite's trigram search table of this kind.
+    const SEARCH: &'static str;
+
     fn column(field: Field) -> Self::Column;
 }
 
 macro_rules! inventory_table {
-    ($module:ident, $kind:ty, $table:tt, $value:tt: $value_type:ty, $key:tt) => {
+    ($module:ident, $kind:ty, $table:tt, $value:tt: $value_type:ty, $key:tt,
+     counts: $counts:tt, search: $search:tt) => {
         pub mod $module {
             use crate::domain::{
                 CountryCode, Description, ItemId, OrganizationId, Status, Timestamp, UserId,
@@ -78,6 +84,8 @@ macro_rules! inventory_table {
         impl StoredKind for $kind {
             type Entity = $module::Entity;
             type Column = $module::Column;
+            const COUNTS: &'static str = $counts;
+            const SEARCH: &'static str = $search;
 
             fn column(field: Field) -> $module::Column {
                 use $module::Column;
@@ -102,11 +110,16 @@ macro_rules! inventory_table {
     };
 }
 
-inventory_table!(dids, Did, "dids", "number": crate::domain::PhoneNumber, "number_key");
+inventory_table!(
+    dids, Did, "dids", "number": crate::domain::PhoneNumber, "number_key",
+    counts: "did_counts", search: "did_search"
+);
 inventory_table!(
     sender_ids,
     SenderId,
     "sender_ids",
     "sender_id": crate::domain::SenderName,
-    "sender_id_key"
+    "sender_id_key",
+    counts: "sender_id_counts",
+    search: "sender_id_search"
 );

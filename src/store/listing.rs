@@ -13,17 +13,17 @@
 
 use super::entity::{Field, StoredKind};
 use super::repository::Repository;
-use super::selection::selection;
+use super::selection::{counted, selection};
 use crate::budget::StreamPass;
 use crate::domain::{
     Cursor, Identifier, Item, ListQuery, Page, PageMeta, PageToken, SortField, SortKey, SortOrder,
     Visibility,
 };
 use crate::error::{Error, Result};
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Alias, Condition, Expr, Query};
 use sea_orm::{
-    ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Value,
 };
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -81,15 +81,16 @@ impl<K: StoredKind> Repository<K> {
             Some(begun) => begun.map_err(|e| Error::internal(format!("begin: {e}")))??,
             None => return Err(Error::DeadlineExceeded),
         };
-        let total = select::<K>(visibility, query)
-            .into_model::<Item<K>>()
-            .count(&txn)
-            .await?;
+        let backend = self.store().backend();
+        let total = total::<K>(&txn, backend, visibility, query).await?;
         let fingerprint = query.fingerprint(visibility);
         let mut request = query.paging;
-        let first = match &query.start {
-            Some(cursor) => ordered::<K>(visibility, query).filter(after::<K>(cursor, query)),
-            None => ordered::<K>(visibility, query).offset(request.offset()),
+        let first = match (&query.start, request.offset()) {
+            (Some(cursor), _) => {
+                ordered::<K>(backend, visibility, query).filter(after::<K>(cursor, query))
+            }
+            (None, 0) => ordered::<K>(backend, visibility, query),
+            (None, offset) => skipped::<K>(backend, visibility, query, offset),
         };
         let batch = batch_size(request.limit(), query.all_pages);
         let mut buffered: VecDeque<Item<K>> = first
@@ -135,7 +136,7 @@ impl<K: StoredKind> Repository<K> {
             request = request.next();
             // A batch is whole pages, so it runs out exactly at a page's end.
             if buffered.is_empty() && !exhausted {
-                let more = ordered::<K>(visibility, query)
+                let more = ordered::<K>(backend, visibility, query)
                     .filter(after::<K>(&last, query))
                     .limit(batch)
                     .into_model::<Item<K>>()
@@ -171,19 +172,89 @@ async fn timeout_at<T>(deadline: Option<Instant>, work: impl Future<Output = T>)
     }
 }
 
-/// The rows of `query` that `visibility` shows, unordered (for counting).
-fn select<K: StoredKind>(visibility: Visibility, query: &ListQuery<K>) -> Select<K::Entity> {
-    K::Entity::find().filter(selection(visibility, &query.filter))
+/// The exact number of rows `query` selects: a sum over the counts the
+/// database keeps when they can answer it, else a count of the rows.
+async fn total<K: StoredKind>(
+    txn: &impl ConnectionTrait,
+    backend: DbBackend,
+    visibility: Visibility,
+    query: &ListQuery<K>,
+) -> Result<u64> {
+    let Some(condition) = counted::<K>(visibility, &query.filter) else {
+        return Ok(select::<K>(backend, visibility, query)
+            .into_model::<Item<K>>()
+            .count(txn)
+            .await?);
+    };
+    // SUM of a BIGINT is a decimal on PostgreSQL and MariaDB.
+    let sum = match backend {
+        DbBackend::Postgres => "CAST(COALESCE(SUM(items), 0) AS BIGINT)",
+        DbBackend::MySql => "CAST(COALESCE(SUM(items), 0) AS SIGNED)",
+        _ => "COALESCE(SUM(items), 0)",
+    };
+    let statement = Query::select()
+        .expr_as(Expr::cust(sum), Alias::new("total"))
+        .from(Alias::new(K::COUNTS))
+        .cond_where(condition)
+        .to_owned();
+    let total: i64 = txn
+        .query_one(&statement)
+        .await?
+        .map(|row| row.try_get("", "total"))
+        .transpose()?
+        .unwrap_or_default();
+    u64::try_from(total).map_err(|_| Error::internal(format!("a kept count is negative: {total}")))
 }
 
-fn ordered<K: StoredKind>(visibility: Visibility, query: &ListQuery<K>) -> Select<K::Entity> {
+/// The rows of `query` that `visibility` shows, unordered (for counting).
+fn select<K: StoredKind>(
+    backend: DbBackend,
+    visibility: Visibility,
+    query: &ListQuery<K>,
+) -> Select<K::Entity> {
+    K::Entity::find().filter(selection(backend, visibility, &query.filter))
+}
+
+fn ordered<K: StoredKind>(
+    backend: DbBackend,
+    visibility: Visibility,
+    query: &ListQuery<K>,
+) -> Select<K::Entity> {
+    in_order(select::<K>(backend, visibility, query), query)
+}
+
+fn in_order<K: StoredKind>(select: Select<K::Entity>, query: &ListQuery<K>) -> Select<K::Entity> {
     let order = match query.sort.order {
         SortOrder::Asc => Order::Asc,
         SortOrder::Desc => Order::Desc,
     };
-    select::<K>(visibility, query)
+    select
         .order_by(sort_column::<K>(query.sort.field), order.clone())
         .order_by(K::column(Field::Id), order)
+}
+
+/// The list from its `offset`th row: the engine walks the skipped rows in
+/// an index, reading their ids only, then reads whole rows for the page
+/// alone. (The ids go through a derived table: MariaDB takes no LIMIT in an
+/// IN subquery.)
+fn skipped<K: StoredKind>(
+    backend: DbBackend,
+    visibility: Visibility,
+    query: &ListQuery<K>,
+    offset: u64,
+) -> Select<K::Entity> {
+    let id = K::column(Field::Id);
+    let walked = ordered::<K>(backend, visibility, query)
+        .select_only()
+        .column(id)
+        .offset(offset)
+        .limit(batch_size(query.paging.limit(), query.all_pages))
+        .into_query();
+    let ids = Query::select()
+        .column(Alias::new("id"))
+        .from_subquery(walked, Alias::new("walked"))
+        .to_owned();
+    in_order(K::Entity::find().filter(id.in_subquery(ids)), query)
 }
 
 fn sort_column<K: StoredKind>(field: SortField) -> K::Column {

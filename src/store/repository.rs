@@ -101,7 +101,7 @@ impl<K: StoredKind> Repository<K> {
         self.detached(|repository| async move {
             let found = K::Entity::find()
                 .filter(K::column(Field::Id).eq(id))
-                .filter(selection(visibility, &filter))
+                .filter(selection(repository.store.backend(), visibility, &filter))
                 .into_model::<Item<K>>()
                 .one(repository.store.connection()?)
                 .await?;

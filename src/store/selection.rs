@@ -4,72 +4,154 @@
 
 use super::entity::{Field, StoredKind};
 use crate::domain::{Filter, Holders, Identifier, OrganizationId, Visibility};
-use sea_orm::ColumnTrait;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{ColumnTrait, DbBackend};
+use std::marker::PhantomData;
 
 /// The character that escapes `%`, `_` and itself in LIKE patterns. Not the
 /// backslash: PostgreSQL and MariaDB disagree on backslashes in literals.
 const LIKE_ESCAPE: char = '!';
 
 /// The rows `visibility` lets a caller see that `filter` keeps.
-pub(super) fn selection<K: StoredKind>(visibility: Visibility, filter: &Filter<K>) -> Condition {
+pub(super) fn selection<K: StoredKind>(
+    backend: DbBackend,
+    visibility: Visibility,
+    filter: &Filter<K>,
+) -> Condition {
     Condition::all()
-        .add(visible::<K>(visibility))
-        .add(filtered(filter))
+        .add(kept::<Items<K>, K>(visibility, filter))
+        .add(matched(backend, filter))
+}
+
+/// The same condition over the kept counts (`{kind}_counts`), unless
+/// `filter` names identifiers or searches, which only the rows can answer.
+pub(super) fn counted<K: StoredKind>(
+    visibility: Visibility,
+    filter: &Filter<K>,
+) -> Option<Condition> {
+    (filter.values.is_empty() && filter.search.is_none())
+        .then(|| kept::<Counts<K>, K>(visibility, filter))
+}
+
+/// Where a condition finds what it tests: the items themselves, or the
+/// counts the database keeps of them per status, country, holder and
+/// deletion.
+trait Columns {
+    fn status() -> Expr;
+    fn country() -> Expr;
+    fn holder() -> Expr;
+    fn shared() -> Condition;
+    fn live() -> Condition;
+}
+
+struct Items<K>(PhantomData<K>);
+
+impl<K: StoredKind> Columns for Items<K> {
+    fn status() -> Expr {
+        K::column(Field::Status).into_expr()
+    }
+    fn country() -> Expr {
+        K::column(Field::Country).into_expr()
+    }
+    fn holder() -> Expr {
+        K::column(Field::OrganizationId).into_expr()
+    }
+    fn shared() -> Condition {
+        Condition::all().add(K::column(Field::OrganizationId).is_null())
+    }
+    fn live() -> Condition {
+        Condition::all().add(K::column(Field::DeletedAt).is_null())
+    }
+}
+
+struct Counts<K>(PhantomData<K>);
+
+impl<K: StoredKind> Counts<K> {
+    fn column(name: &'static str) -> Expr {
+        Expr::col((Alias::new(K::COUNTS), Alias::new(name)))
+    }
+}
+
+impl<K: StoredKind> Columns for Counts<K> {
+    fn status() -> Expr {
+        Self::column("status")
+    }
+    fn country() -> Expr {
+        Self::column("country")
+    }
+    fn holder() -> Expr {
+        Self::column("holder")
+    }
+    /// The shared pool's holder is the nil UUID (no organization id is).
+    fn shared() -> Condition {
+        let nil = OrganizationId::from(uuid::Uuid::nil());
+        Condition::all().add(Self::holder().eq(nil))
+    }
+    fn live() -> Condition {
+        Condition::all().add(Self::column("deleted").eq(false))
+    }
+}
+
+/// Visibility, then every filter but identifiers and search.
+fn kept<C: Columns, K: StoredKind>(visibility: Visibility, filter: &Filter<K>) -> Condition {
+    let mut all = Condition::all().add(visible::<C>(visibility));
+    if !filter.include_deleted {
+        all = all.add(C::live());
+    }
+    if let Some(status) = filter.status {
+        all = all.add(C::status().eq(status));
+    }
+    match filter.shared {
+        Some(true) => all = all.add(C::shared()),
+        Some(false) => all = all.add(C::shared().not()),
+        None => {}
+    }
+    if let Some(named) = filter.organization_id {
+        all = all.add(C::holder().eq(named));
+    }
+    if let Holders::SharedAnd(holder) = filter.holders {
+        all = all.add(shared_or::<C>(holder));
+    }
+    if !filter.countries.is_empty() {
+        all = all.add(C::country().is_in(filter.countries.iter().copied()));
+    }
+    all
 }
 
 /// The one condition of what a caller may see; `Caller::visibility` decides
 /// which applies.
-fn visible<K: StoredKind>(visibility: Visibility) -> Condition {
+fn visible<C: Columns>(visibility: Visibility) -> Condition {
     match visibility {
         Visibility::Everything => Condition::all(),
-        Visibility::SharedOrOwn(own) => Condition::all()
-            .add(K::column(Field::DeletedAt).is_null())
-            .add(shared_or::<K>(own)),
+        Visibility::SharedOrOwn(own) => Condition::all().add(C::live()).add(shared_or::<C>(own)),
     }
 }
 
 /// Items in the shared pool, or held by `organization`.
-fn shared_or<K: StoredKind>(organization: Option<OrganizationId>) -> Condition {
-    let holder = K::column(Field::OrganizationId);
-    let shared = Condition::any().add(holder.is_null());
+fn shared_or<C: Columns>(organization: Option<OrganizationId>) -> Condition {
+    let shared = Condition::any().add(C::shared());
     match organization {
-        Some(own) => shared.add(holder.eq(own)),
+        Some(own) => shared.add(C::holder().eq(own)),
         None => shared,
     }
 }
 
-fn filtered<K: StoredKind>(filter: &Filter<K>) -> Condition {
+/// The identifier and search filters, which only the rows answer.
+fn matched<K: StoredKind>(backend: DbBackend, filter: &Filter<K>) -> Condition {
     let col = K::column;
-    let organization = col(Field::OrganizationId);
     let mut all = Condition::all();
-    if !filter.include_deleted {
-        all = all.add(col(Field::DeletedAt).is_null());
-    }
-    if let Some(status) = filter.status {
-        all = all.add(col(Field::Status).eq(status));
-    }
-    match filter.shared {
-        Some(true) => all = all.add(organization.is_null()),
-        Some(false) => all = all.add(organization.is_not_null()),
-        None => {}
-    }
-    if let Some(named) = filter.organization_id {
-        all = all.add(organization.eq(named));
-    }
-    if let Holders::SharedAnd(holder) = filter.holders {
-        all = all.add(shared_or::<K>(holder));
-    }
-    if !filter.countries.is_empty() {
-        all = all.add(col(Field::Country).is_in(filter.countries.iter().copied()));
-    }
     if !filter.values.is_empty() {
         all = all.add(col(Field::ValueKey).is_in(filter.values.iter().map(Identifier::key)));
     }
     if let Some(search) = &filter.search {
+        let folded = search.folded();
+        if backend == DbBackend::Sqlite && folded.chars().count() >= 3 {
+            return all.add(trigram_match::<K>(&folded, filter.search_description));
+        }
         // Identifiers are ASCII, which every engine's LOWER folds; the
-        // description is compared in its stored search form.
-        let pattern = contains(&search.folded());
+        // description is compared in its stored search form. PostgreSQL's
+        // trigram indexes are on exactly these expressions.
+        let pattern = contains(&folded);
         let mut any = Condition::any().add(lower(col(Field::Value)).like(pattern.clone()));
         if filter.search_description {
             any = any.add(col(Field::DescriptionKey).like(pattern));
@@ -77,6 +159,28 @@ fn filtered<K: StoredKind>(filter: &Filter<K>) -> Condition {
         all = all.add(any);
     }
     all
+}
+
+/// SQLite's FTS5 trigram index (`{kind}_search`): ids whose identifier (or
+/// description key) holds `folded`, as a phrase of its trigrams, which
+/// matches the same substrings as the LIKE pattern would.
+fn trigram_match<K: StoredKind>(folded: &str, description_too: bool) -> Condition {
+    let columns = if description_too {
+        "{value description_key}"
+    } else {
+        "value"
+    };
+    let query = format!("{columns} : \"{}\"", folded.replace('"', "\"\""));
+    let table = Alias::new(K::SEARCH);
+    let ids = Query::select()
+        .column((table.clone(), Alias::new("id")))
+        .from(table)
+        .and_where(Expr::cust_with_values(
+            format!("{} MATCH ?", K::SEARCH),
+            [query],
+        ))
+        .to_owned();
+    Condition::all().add(K::column(Field::Id).in_subquery(ids))
 }
 
 fn lower(column: impl ColumnTrait) -> Expr {

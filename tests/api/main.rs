@@ -22,6 +22,7 @@ mod matrix;
 mod observability;
 #[cfg(feature = "otel")]
 mod otel;
+mod plain_sql;
 mod readiness;
 mod schema;
 mod shutdown;
