@@ -117,53 +117,57 @@ impl Store {
     /// starting together against an empty database take turns: the first
     /// migrates, the others then find nothing to do. (MariaDB's DDL is not
     /// transactional, so a race there could leave half a schema.)
+    ///
+    /// On SQLite and PostgreSQL the migrations run in the transaction that
+    /// holds the lock, all or none, on the one connection start-up has
+    /// already opened (a new PostgreSQL connection costs a TLS handshake).
     pub async fn migrate(&self) -> Result<(), DbErr> {
         use sea_orm::ConnectionTrait;
         const WAIT: &str = "600"; // seconds: a long migration of a big table
-        let backend = self.backend();
-        if backend == DbBackend::Sqlite {
-            // The write lock of one IMMEDIATE transaction holds the others.
-            let txn = self.begin_write().await?;
-            Migrator::up(&txn, None).await?;
-            return txn.commit().await;
-        }
-        // A transaction pins one connection, which holds the lock while the
-        // migrations run on others (each in its own transaction, where the
-        // engine allows).
-        let lock = self.db.begin().await?;
-        let taken = match backend {
+        match self.backend() {
+            DbBackend::Sqlite => {
+                // The write lock of one IMMEDIATE transaction holds the others.
+                let txn = self.begin_write().await?;
+                Migrator::up(&txn, None).await?;
+                txn.commit().await
+            }
             DbBackend::Postgres => {
-                lock.execute_unprepared(&format!("SET LOCAL lock_timeout = '{WAIT}s'"))
+                let txn = self.db.begin().await?;
+                txn.execute_unprepared(&format!("SET LOCAL lock_timeout = '{WAIT}s'"))
                     .await?;
-                lock.execute_unprepared(&format!(
+                txn.execute_unprepared(&format!(
                     "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
                 ))
                 .await?;
-                true
+                Migrator::up(&txn, None).await?;
+                txn.commit().await
             }
-            _ => {
+            backend => {
+                // A named lock belongs to a session: a transaction pins one
+                // connection, which holds it while the migrations run on
+                // others (DDL commits as it goes on MariaDB).
+                let lock = self.db.begin().await?;
                 let row = lock
                     .query_one_raw(sea_orm::Statement::from_string(
                         backend,
                         format!("SELECT GET_LOCK('{MIGRATION_LOCK_NAME}', {WAIT}) AS taken"),
                     ))
                     .await?;
-                row.and_then(|row| row.try_get::<Option<i64>>("", "taken").ok().flatten())
-                    == Some(1)
+                let taken = row
+                    .and_then(|row| row.try_get::<Option<i64>>("", "taken").ok().flatten())
+                    == Some(1);
+                if !taken {
+                    return Err(DbErr::Migration(format!(
+                        "another process held the migration lock for {WAIT} s"
+                    )));
+                }
+                let migrated = Migrator::up(&self.db, None).await;
+                lock.execute_unprepared(&format!("DO RELEASE_LOCK('{MIGRATION_LOCK_NAME}')"))
+                    .await?;
+                lock.commit().await?;
+                migrated
             }
-        };
-        if !taken {
-            return Err(DbErr::Migration(format!(
-                "another process held the migration lock for {WAIT} s"
-            )));
         }
-        let migrated = Migrator::up(&self.db, None).await;
-        if backend == DbBackend::MySql {
-            lock.execute_unprepared(&format!("DO RELEASE_LOCK('{MIGRATION_LOCK_NAME}')"))
-                .await?;
-        }
-        lock.commit().await?;
-        migrated
     }
 
     /// Asks the database itself, whatever readiness last found.
