@@ -263,7 +263,9 @@ async fn lists_answer_what_a_plain_query_answers<R: Resource>(app: &TestApp) {
     let value_of_7 = R::value(7).to_lowercase();
     let middle = &value_of_7[3..8];
     // Quotes and FTS5 operators are text like any other.
-    for search in [middle, "e 1", "cafe", "CAFÉ", "7", "zzz", r#"ne "1"#, "(1)*:^", "NEAR"] {
+    for search in [
+        middle, "e 1", "cafe", "CAFÉ", "7", "zzz", r#"ne "1"#, "(1)*:^", "NEAR",
+    ] {
         let folded = search.to_lowercase().replace('é', "e");
         let condition = format!(
             "(LOWER({value}) LIKE '%{folded}%' OR description_key LIKE '%{folded}%') \
