@@ -1,8 +1,10 @@
 //! Lists: filters, ordering, keyset paging, and the page stream.
 //!
-//! A list runs in one read-only snapshot transaction: the count and every
-//! page see the same data. The first page is found by OFFSET (a client may
-//! ask for any page); each following page starts after the last row sent
+//! A list runs in one read-only snapshot transaction: the total (summed from
+//! the kept counts where they answer it) and every page see the same data.
+//! The first page is found by OFFSET (a client may ask for any page), walking
+//! ids only and then reading the page's rows by id; each following page
+//! starts after the last row sent
 //! (keyset), so streaming the whole inventory never re-reads skipped rows;
 //! a stream reads a batch of whole pages per query (about a thousand rows).
 //! Pages go through a channel of one, so at most a batch and a page are in

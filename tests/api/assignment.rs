@@ -89,6 +89,13 @@ pub async fn assign_refuses_malformed_ids<R: Resource>(app: &TestApp) {
         api.assign(&admin, &item.id, "acme").await,
         "organization_id",
     );
+    // The nil UUID names no organization (it is the shared pool's holder in
+    // the kept counts).
+    expect_invalid(
+        api.assign(&admin, &item.id, "00000000-0000-0000-0000-000000000000")
+            .await,
+        "organization_id",
+    );
     expect_invalid(
         api.assign(&admin, "42", &organization().to_string()).await,
         "id",
