@@ -161,11 +161,7 @@ async fn main() {
             .init();
     }
     let server = Server::start().await;
-    let channel = Channel::from_shared(format!("http://{}", server.address))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     server.report("start");
     let until = Instant::now() + Duration::from_secs(seconds);
     let inventory = std::env::var("SOAK_INVENTORY")

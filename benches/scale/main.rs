@@ -11,15 +11,16 @@
 //! ratios hold. It asserts nothing.
 
 mod reference;
+#[path = "../support/mod.rs"]
+mod support;
 
 use numbering::proto::v1 as pb;
 use numbering::proto::v1::did_service_client::DidServiceClient;
 use reference::Engine;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::Server;
 use tonic::Request;
 use tonic::transport::Channel;
-use tonic_health::pb::health_client::HealthClient;
 
 /// One organization of the hundred that hold a third of the DIDs.
 const ORGANIZATION: &str = "00000000-0000-7000-8000-000000000003";
@@ -38,76 +39,6 @@ fn caller<T>(message: T, role: &str, organization: Option<&str>) -> Request<T> {
         metadata.insert("x-organization-id", organization.parse().unwrap());
     }
     request
-}
-
-/// The `numbering` binary serving `url`.
-struct Server {
-    child: Child,
-    address: std::net::SocketAddr,
-}
-
-impl Server {
-    /// Starts it and waits until health says SERVING; returns it and how
-    /// long that took (migrations included).
-    async fn start(url: &str) -> (Self, Duration) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let started = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_numbering"))
-            .args(["--auth", "trusted-headers", "--metrics-listen", "off"])
-            .args(["--listen", &address.to_string(), "--database-url", url])
-            .env("RUST_LOG", "warn")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary runs");
-        let server = Self { child, address };
-        loop {
-            if let Ok(channel) = Channel::from_shared(format!("http://{address}"))
-                .unwrap()
-                .connect()
-                .await
-            {
-                let check = HealthClient::new(channel)
-                    .check(tonic_health::pb::HealthCheckRequest::default())
-                    .await;
-                if check.is_ok_and(|r| r.into_inner().status == 1) {
-                    return (server, started.elapsed());
-                }
-            }
-            assert!(started.elapsed() < Duration::from_secs(120), "no SERVING");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    }
-
-    fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-        line.split_whitespace()
-            .nth(1)
-            .unwrap()
-            .parse::<f64>()
-            .unwrap()
-            / 1024.0
-    }
-
-    async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.address))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The median of `SAMPLES` runs of `call`, after one warm-up.
@@ -238,7 +169,7 @@ async fn measure(engine: &Engine, rows: u64) -> Vec<Figure> {
         seeded.elapsed()
     );
 
-    let (server, cold_start) = Server::start(&engine.url()).await;
+    let (server, cold_start) = Server::serving(&engine.url()).await;
     figures.push(line("cold start to SERVING", ms(cold_start), "≤ 200 ms"));
     let channel = server.channel().await;
     let client = DidServiceClient::new(channel.clone());
@@ -315,7 +246,7 @@ async fn measure(engine: &Engine, rows: u64) -> Vec<Figure> {
 
     // Every live DID, newest first, pages of 100, against the engine's own
     // client dumping the same rows in the same order.
-    let before = server.rss_mib();
+    let before = server.memory().0;
     let started = Instant::now();
     let mut stream = client
         .clone()
@@ -332,7 +263,7 @@ async fn measure(engine: &Engine, rows: u64) -> Vec<Figure> {
     while let Some(page) = stream.message().await.unwrap() {
         streamed += page.data.len() as u64;
         if streamed % 100_000 < 100 {
-            peak = peak.max(server.rss_mib());
+            peak = peak.max(server.memory().0);
         }
     }
     let ours = streamed as f64 / started.elapsed().as_secs_f64();
