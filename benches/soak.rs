@@ -68,6 +68,7 @@ async fn worker(
                     country: "US".into(),
                     description: Some(format!("soak {n}")),
                     status: 0,
+                    request_id: String::new(),
                 };
                 let created = client.create_did(admin(request)).await;
                 if let Ok(response) = &created {

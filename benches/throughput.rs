@@ -84,6 +84,7 @@ async fn main() {
                 country: "US".into(),
                 description: None,
                 status: 0,
+                request_id: String::new(),
             };
             async move {
                 let t = Instant::now();

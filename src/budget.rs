@@ -5,7 +5,7 @@
 //! for a bounded time, then is refused `RESOURCE_EXHAUSTED`.
 
 use crate::auth::{Caller, Role};
-use crate::config::StreamSettings;
+use crate::config::{ChangeSettings, StreamSettings};
 use crate::error::Error;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +38,8 @@ pub struct StreamBudget {
     holders: Mutex<HashMap<Holder, Arc<Semaphore>>>,
     queue_timeout: Duration,
     stall_timeout: Duration,
+    /// What the places are for, in messages: "list streams", "watches".
+    what: &'static str,
 }
 
 impl StreamBudget {
@@ -65,6 +67,22 @@ impl StreamBudget {
             holders: Mutex::new(HashMap::new()),
             queue_timeout: settings.stream_queue_timeout,
             stall_timeout: settings.stream_stall_timeout,
+            what: "list streams",
+        })
+    }
+
+    /// The budget of watches: they hold no connection while they wait, so
+    /// their bound is their own, and a watch beyond it is refused at once.
+    pub fn for_watches(settings: &StreamSettings, watches: &ChangeSettings) -> Arc<Self> {
+        let size = watches.max_watches as usize;
+        Arc::new(Self {
+            server: Arc::new(Semaphore::new(size)),
+            size,
+            per_caller: watches.watches_per_caller as usize,
+            holders: Mutex::new(HashMap::new()),
+            queue_timeout: Duration::ZERO,
+            stall_timeout: settings.stream_stall_timeout,
+            what: "watches",
         })
     }
 
@@ -94,8 +112,8 @@ impl StreamBudget {
             .await
             .map_err(|_| {
                 gave_up(format!(
-                    "this caller already runs {} list streams, its limit: finish one first",
-                    self.per_caller
+                    "this caller already runs {} {}, its limit: finish one first",
+                    self.per_caller, self.what
                 ))
             })?
             .expect("the semaphore is never closed");
@@ -103,13 +121,18 @@ impl StreamBudget {
             .await
             .map_err(|_| {
                 gave_up(format!(
-                    "the server runs {} list streams, its limit: retry with backoff",
-                    self.size
+                    "the server runs {} {}, its limit: retry with backoff",
+                    self.size, self.what
                 ))
             })?
             .expect("the semaphore is never closed");
         pass.places = Some((caller_place, server_place));
         Ok(pass)
+    }
+
+    /// How long a stream may wait for its client to take a message.
+    pub fn stall_timeout(&self) -> Duration {
+        self.stall_timeout
     }
 
     fn holder(&self, holder: Holder) -> Arc<Semaphore> {

@@ -61,6 +61,9 @@ pub struct Settings {
     #[command(flatten)]
     pub streams: StreamSettings,
 
+    #[command(flatten)]
+    pub changes: ChangeSettings,
+
     /// Address of the Prometheus endpoint (`GET /metrics`), or `off`.
     #[arg(
         long,
@@ -260,6 +263,40 @@ pub struct StreamSettings {
     #[arg(long, env = "NUMBERING_STREAM_STALL_TIMEOUT", default_value = "10s",
           value_parser = humantime::parse_duration, global = true)]
     pub stream_stall_timeout: Duration,
+}
+
+/// The change log: how long it is kept, how long retried writes are
+/// remembered, and the watches that follow it.
+#[derive(Debug, Clone, Args)]
+pub struct ChangeSettings {
+    /// How long history is kept; older changes are purged (but for each
+    /// item's state at the horizon), and watches from before it refused.
+    #[arg(long, env = "NUMBERING_HISTORY_RETENTION", default_value = "400d",
+          value_parser = humantime::parse_duration, global = true)]
+    pub history_retention: Duration,
+
+    /// How long a write's request_id is remembered, so that a retry gets
+    /// the first answer.
+    #[arg(long, env = "NUMBERING_IDEMPOTENCY_WINDOW", default_value = "24h",
+          value_parser = humantime::parse_duration, global = true)]
+    pub idempotency_window: Duration,
+
+    /// How often an idle watch gets a message with no events and the
+    /// current revision.
+    #[arg(long, env = "NUMBERING_WATCH_HEARTBEAT", default_value = "30s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub watch_heartbeat: Duration,
+
+    /// Most watches open at once on the server; more are RESOURCE_EXHAUSTED.
+    #[arg(long, env = "NUMBERING_MAX_WATCHES", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_watches: u32,
+
+    /// Most watches one caller (a reseller's organization, a staff user)
+    /// may hold open at once.
+    #[arg(long, env = "NUMBERING_WATCHES_PER_CALLER", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub watches_per_caller: u32,
 }
 
 impl Settings {

@@ -5,7 +5,7 @@
 //! `google.rpc.BadRequest` naming the field. Internal causes are logged here,
 //! never sent.
 
-use crate::domain::{CountryCode, Invalid, Resource};
+use crate::domain::{CountryCode, Invalid, Resource, Revision, Timestamp};
 use sea_orm::DbErr;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -40,6 +40,10 @@ pub mod reason {
     pub const TOO_MANY_STREAMS: &str = "TOO_MANY_STREAMS";
     pub const TOO_MANY_CALLS: &str = "TOO_MANY_CALLS";
     pub const STREAM_STALLED: &str = "STREAM_STALLED";
+    pub const ETAG_MISMATCH: &str = "ETAG_MISMATCH";
+    pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
+    pub const REVISION_COMPACTED: &str = "REVISION_COMPACTED";
+    pub const HISTORY_PURGED: &str = "HISTORY_PURGED";
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -95,6 +99,21 @@ pub enum Error {
     },
     #[error("the {} is assigned to another organization: unassign it first", .0.label())]
     AlreadyAssigned(Resource),
+    #[error("etag: the {} has changed since: read it again", .0.label())]
+    EtagMismatch(Resource),
+    #[error("request_id: already used for another request")]
+    RequestIdReused,
+    #[error(
+        "start_revision: revisions up to {} have been compacted: list again, then watch from \
+         the list's revision",
+        .horizon.get()
+    )]
+    RevisionCompacted { horizon: Revision },
+    #[error(
+        "time: history before {} has been purged",
+        .before.as_datetime().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )]
+    HistoryPurged { before: Timestamp },
 
     // How much the server takes on.
     #[error("the server has {limit} calls open, its limit: retry with backoff")]
@@ -163,6 +182,10 @@ impl Error {
                 resource: SenderId, ..
             } => (Code::AlreadyExists, reason::SENDER_ID_TAKEN),
             Error::AlreadyAssigned(_) => (Code::FailedPrecondition, reason::ALREADY_ASSIGNED),
+            Error::EtagMismatch(_) => (Code::FailedPrecondition, reason::ETAG_MISMATCH),
+            Error::RequestIdReused => (Code::InvalidArgument, reason::REQUEST_ID_REUSED),
+            Error::RevisionCompacted { .. } => (Code::OutOfRange, reason::REVISION_COMPACTED),
+            Error::HistoryPurged { .. } => (Code::OutOfRange, reason::HISTORY_PURGED),
             Error::TooManyCalls { .. } => (Code::ResourceExhausted, reason::TOO_MANY_CALLS),
             Error::TooManyStreams(_) => (Code::ResourceExhausted, reason::TOO_MANY_STREAMS),
             Error::StreamStalled { .. } => (Code::ResourceExhausted, reason::STREAM_STALLED),
@@ -194,6 +217,13 @@ impl From<Error> for Status {
             } => {
                 metadata.insert("field".to_owned(), field.clone());
                 details.add_bad_request_violation(field.clone(), detail.clone());
+            }
+            Error::RequestIdReused => {
+                metadata.insert("field".to_owned(), "request_id".to_owned());
+                details.add_bad_request_violation("request_id", error.to_string());
+            }
+            Error::RevisionCompacted { horizon } => {
+                metadata.insert("compacted_revision".to_owned(), horizon.get().to_string());
             }
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");

@@ -130,12 +130,58 @@ impl Drop for OpenStream {
     }
 }
 
+/// Watches open, the events they sent, and how far behind the head each
+/// message was.
+#[derive(Debug, Clone)]
+pub struct WatchMetrics {
+    open: Family<ResourceLabels, Gauge>,
+    events: Family<ResourceLabels, Counter>,
+    lag: Family<ResourceLabels, Histogram, fn() -> Histogram>,
+}
+
+impl WatchMetrics {
+    /// Counts a watch of `resource` as open until the guard drops.
+    pub fn open(&self, resource: &'static str) -> OpenWatch {
+        let labels = ResourceLabels { resource };
+        let open = self.open.get_or_create_owned(&labels);
+        open.inc();
+        OpenWatch {
+            open,
+            events: self.events.get_or_create_owned(&labels),
+            lag: self.lag.get_or_create_owned(&labels),
+        }
+    }
+}
+
+/// One open watch.
+#[derive(Debug)]
+pub struct OpenWatch {
+    open: Gauge,
+    events: Counter,
+    lag: Histogram,
+}
+
+impl OpenWatch {
+    /// A message with `events` sent, `lag` revisions behind the head.
+    pub fn sent(&self, events: usize, lag: u64) {
+        self.events.inc_by(events as u64);
+        self.lag.observe(lag as f64);
+    }
+}
+
+impl Drop for OpenWatch {
+    fn drop(&mut self) {
+        self.open.dec();
+    }
+}
+
 /// Every metric of one server.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     pub rpc: RpcMetrics,
     pub streams: StreamMetrics,
+    pub watches: WatchMetrics,
     /// 1 while the database answers the readiness check, else 0.
     pub database_up: Gauge,
     pool_connections: Family<PoolLabels, Gauge>,
@@ -201,6 +247,27 @@ impl Metrics {
             "Rows sent on list streams",
             streams.rows.clone(),
         );
+        let watches = WatchMetrics {
+            open: Family::default(),
+            events: Family::default(),
+            // 0 to about 65k revisions behind.
+            lag: Family::new_with_constructor(|| Histogram::new(exponential_buckets(1.0, 4.0, 9))),
+        };
+        registry.register(
+            "numbering_watches_open",
+            "Watch streams open",
+            watches.open.clone(),
+        );
+        registry.register(
+            "numbering_watch_events_sent",
+            "Events sent on watch streams",
+            watches.events.clone(),
+        );
+        registry.register(
+            "numbering_watch_lag_revisions",
+            "How many revisions behind the head each watch message was when sent",
+            watches.lag.clone(),
+        );
         let database_up = Gauge::default();
         registry.register(
             "numbering_database_up",
@@ -228,6 +295,7 @@ impl Metrics {
             registry,
             rpc,
             streams,
+            watches,
             database_up,
             pool_connections,
             pool_max,

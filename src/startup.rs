@@ -5,7 +5,8 @@ use crate::auth::jwt::{Claims, KeyError, Verifier, mint};
 use crate::auth::{Authenticator, Role};
 use crate::budget::StreamBudget;
 use crate::config::{
-    AuthMode, HealthSettings, JwtSettings, Settings, StreamSettings, TlsSettings, TransportSettings,
+    AuthMode, ChangeSettings, HealthSettings, JwtSettings, Settings, StreamSettings, TlsSettings,
+    TransportSettings,
 };
 use crate::domain::UserId;
 use crate::edge::{ConnectionLimits, GuardLayer};
@@ -52,6 +53,7 @@ pub struct Application {
     health: HealthSettings,
     transport: TransportSettings,
     streams: StreamSettings,
+    changes: ChangeSettings,
     metrics_listener: Option<TcpListener>,
 }
 
@@ -78,6 +80,7 @@ impl Application {
             health: settings.health.clone(),
             transport: settings.transport.clone(),
             streams: settings.streams.clone(),
+            changes: settings.changes.clone(),
             metrics_listener,
         })
     }
@@ -121,6 +124,7 @@ impl Application {
             health: health_settings,
             transport,
             streams,
+            changes,
             metrics_listener,
         } = self;
         let metrics = Arc::new(Metrics::new());
@@ -156,12 +160,25 @@ impl Application {
             announce_bootstrap_token(&token);
         }
         let budget = StreamBudget::new(&streams, store.pool_stats().max);
+        let watches = StreamBudget::for_watches(&streams, &changes);
         let dids = DidApi::new(
-            Service::new(store.clone(), budget.clone()),
+            Service::new(
+                store.clone(),
+                budget.clone(),
+                watches.clone(),
+                changes.clone(),
+            ),
             metrics.streams.clone(),
+            metrics.watches.clone(),
         );
-        let sender_ids =
-            SenderIdApi::new(Service::new(store.clone(), budget), metrics.streams.clone());
+        let sender_ids = SenderIdApi::new(
+            Service::new(store.clone(), budget, watches, changes.clone()),
+            metrics.streams.clone(),
+            metrics.watches.clone(),
+        );
+        let (stop_following, following_stopped) = tokio::sync::oneshot::channel();
+        let following = tokio::spawn(store.clone().follow_changes(following_stopped));
+        let purging = tokio::spawn(purge_history(store.clone(), changes));
 
         let address = listener.local_addr()?;
         let incoming = crate::edge::incoming(
@@ -230,12 +247,44 @@ impl Application {
             served = server => served?,
             () = grace_over => tracing::warn!("grace period over: closing the calls still open"),
         }
+        let _ = stop_following.send(());
+        following.abort();
+        purging.abort();
         store.close().await?;
         if let Some(server) = metrics_server {
             server.abort();
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Purges history older than the retention, and remembered write answers
+/// older than the idempotency window, at start and every hour after. Each
+/// server process does it; a purge that finds nothing costs two scans of
+/// the change log's time column.
+async fn purge_history(store: Store, changes: ChangeSettings) {
+    const EVERY: Duration = Duration::from_secs(3600);
+    let ago = |age: Duration| {
+        chrono::Duration::from_std(age)
+            .ok()
+            .and_then(|age| chrono::Utc::now().checked_sub_signed(age))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+            .into()
+    };
+    loop {
+        let purged = store
+            .purge(
+                ago(changes.history_retention),
+                ago(changes.idempotency_window),
+            )
+            .await;
+        match purged {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "purged history and remembered writes"),
+            Err(error) => tracing::warn!(%error, "purging history failed: retrying later"),
+        }
+        tokio::time::sleep(EVERY).await;
     }
 }
 

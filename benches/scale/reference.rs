@@ -325,6 +325,29 @@ type Pages<T> = std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> 
 impl DidService for FromMemory {
     type ListDidsStream = Pages<pb::ListDidsResponse>;
     type ListAvailableDidsStream = Pages<pb::ListAvailableDidsResponse>;
+    type ListDidHistoryStream = Pages<pb::ListDidHistoryResponse>;
+    type WatchDidsStream = Pages<pb::WatchDidsResponse>;
+
+    async fn list_did_history(
+        &self,
+        _: Request<pb::ListDidHistoryRequest>,
+    ) -> Result<Response<Self::ListDidHistoryStream>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn get_did_as_of(
+        &self,
+        _: Request<pb::GetDidAsOfRequest>,
+    ) -> Result<Response<pb::GetDidAsOfResponse>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn watch_dids(
+        &self,
+        _: Request<pb::WatchDidsRequest>,
+    ) -> Result<Response<Self::WatchDidsStream>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
 
     async fn get_did(
         &self,

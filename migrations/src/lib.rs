@@ -10,6 +10,7 @@ mod m20261126_000004_lookup_indexes;
 mod m20261127_000005_kept_counts;
 mod m20261128_000006_search_indexes;
 mod m20261129_000007_live_order_index;
+mod m20261130_000008_change_log;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_kept_counts::Migration),
             Box::new(m20261128_000006_search_indexes::Migration),
             Box::new(m20261129_000007_live_order_index::Migration),
+            Box::new(m20261130_000008_change_log::Migration),
         ]
     }
 }

@@ -159,7 +159,7 @@ impl Inventory {
 
 /// A timestamp column that keeps microseconds on every engine (MariaDB's
 /// plain `DATETIME` keeps whole seconds, and its `TIMESTAMP` ends in 2038).
-fn timestamp(backend: DbBackend, name: &'static str) -> ColumnDef {
+pub(crate) fn timestamp(backend: DbBackend, name: &'static str) -> ColumnDef {
     let mut column = ColumnDef::new(name);
     match backend {
         DbBackend::MySql => column.custom("DATETIME(6)"),

@@ -71,6 +71,19 @@ impl Caller {
         matches!(self.role(), Role::Admin | Role::Accountant)
     }
 
+    /// History and point-in-time reads are for staff: a number's history
+    /// names the organizations that held it before.
+    pub fn authorize_history<K: ResourceKind>(&self) -> Result<(), Error> {
+        self.authorize_read::<K>()?;
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(Error::RoleForbidden(
+                "history is for admins and accountants".to_owned(),
+            ))
+        }
+    }
+
     /// `show_deleted` is for staff.
     pub fn authorize_show_deleted(&self) -> Result<(), Error> {
         if self.is_staff() {

@@ -1,6 +1,7 @@
 //! The inventory's vocabulary: values that cannot be invalid once parsed, the
 //! two resource kinds, and the records, queries and pages built from them.
 
+mod change;
 mod country;
 mod description;
 mod identifier;
@@ -12,7 +13,9 @@ mod paging;
 mod status;
 mod time;
 mod token;
+mod watching;
 
+pub use change::{Change, ChangeType, Effect, Etag, Placement, Precondition, RequestKey, Revision};
 pub use country::CountryCode;
 pub use description::Description;
 pub use identifier::{Identifier, PhoneNumber, SenderName};
@@ -27,6 +30,7 @@ pub use paging::{Page, PageMeta, PageRequest};
 pub use status::Status;
 pub use time::Timestamp;
 pub use token::{Cursor, Fingerprint, PageToken, SortKey};
+pub use watching::{Event, EventType, WatchView};
 
 /// Why a value was refused: the rule it breaks, in words a caller can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

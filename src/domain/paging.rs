@@ -65,10 +65,12 @@ pub struct PageMeta {
     pub total_pages: u32,
     pub has_next_page: bool,
     pub has_previous_page: bool,
+    /// The revision the list's snapshot was read at.
+    pub revision: super::Revision,
 }
 
 impl PageMeta {
-    pub fn new(request: PageRequest, total: u64) -> Self {
+    pub fn new(request: PageRequest, total: u64, revision: super::Revision) -> Self {
         let total = u32::try_from(total).unwrap_or(u32::MAX);
         let total_pages = total.div_ceil(request.limit);
         Self {
@@ -78,6 +80,7 @@ impl PageMeta {
             total_pages,
             has_next_page: request.page < total_pages,
             has_previous_page: request.page > 1,
+            revision,
         }
     }
 }
@@ -118,7 +121,11 @@ mod tests {
             (5, 20, 21, 2, false, true),
         ];
         for (page, limit, total, pages, next, previous) in cases {
-            let meta = PageMeta::new(PageRequest::new(page, limit).unwrap(), total);
+            let meta = PageMeta::new(
+                PageRequest::new(page, limit).unwrap(),
+                total,
+                super::super::Revision::ZERO,
+            );
             assert_eq!(
                 (meta.total_pages, meta.has_next_page, meta.has_previous_page),
                 (pages, next, previous),

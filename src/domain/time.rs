@@ -11,6 +11,12 @@ impl Timestamp {
         Self::from(Utc::now())
     }
 
+    /// Now, or a microsecond after `previous` if the clock says otherwise:
+    /// each write of an item moves its `updated_at` strictly forward.
+    pub fn now_after(previous: Timestamp) -> Self {
+        Self::now().max(Self(previous.0 + chrono::Duration::microseconds(1)))
+    }
+
     pub fn as_datetime(&self) -> DateTime<Utc> {
         self.0
     }

@@ -6,11 +6,11 @@
 //! the conversions are plain impls in `did.rs` and `sender_id.rs`.
 
 use crate::auth::Caller;
-use crate::domain::{Item, Page, ResourceKind};
+use crate::domain::{Change, Item, Page, ResourceKind};
 use crate::error::{Error, Result};
-use crate::metrics::OpenStream;
+use crate::metrics::{OpenStream, OpenWatch};
 use crate::proto::v1 as pb;
-use crate::service::Pages;
+use crate::service::{EventBatch, Events, HistoryPages, Pages};
 use futures::{Stream, StreamExt};
 use std::pin::Pin;
 use tonic::{Request, Response, Status};
@@ -54,6 +54,42 @@ where
     Response::new(Box::pin(stream))
 }
 
+/// The pages of an item's history as wire messages.
+pub fn history_stream<K: ResourceKind, T, Resp>(
+    pages: HistoryPages<K>,
+    respond: fn(Vec<T>, pb::PaginationMeta) -> Resp,
+) -> Response<PageStream<Resp>>
+where
+    T: From<Change<K>> + 'static,
+    Resp: Send + 'static,
+{
+    let stream = pages.map(move |page| {
+        let Page { items, meta, next } = page?;
+        Ok(respond(
+            items.into_iter().map(T::from).collect(),
+            super::convert::pagination_meta(meta, next),
+        ))
+    });
+    Response::new(Box::pin(stream))
+}
+
+/// A watch's messages on the wire; `open` counts them, and the watch as
+/// open until tonic drops it.
+pub fn watch_stream<K: ResourceKind, Resp>(
+    events: Events<K>,
+    open: OpenWatch,
+) -> Response<PageStream<Resp>>
+where
+    Resp: From<EventBatch<K>> + Send + 'static,
+{
+    let stream = events.map(move |batch| {
+        let batch = batch?;
+        open.sent(batch.events.len(), batch.lag);
+        Ok(Resp::from(batch))
+    });
+    Response::new(Box::pin(stream))
+}
+
 macro_rules! rpc_methods {
     (
         $(#[$doc:meta])*
@@ -70,20 +106,25 @@ macro_rules! rpc_methods {
                 -> $list_available_stream:ident<$list_available_resp:ident>,
             $get_available:ident($get_available_req:ident)
                 -> $get_available_resp:ident { $available_field:ident },
+            $history:ident($history_req:ident) -> $history_stream:ident<$history_resp:ident>,
+            $as_of:ident($as_of_req:ident) -> $as_of_resp:ident,
+            $watch:ident($watch_req:ident) -> $watch_stream:ident<$watch_resp:ident>,
         }
     ) => {
         $(#[$doc])*
         pub struct $api {
             service: $crate::service::Service<$kind>,
             streams: $crate::metrics::StreamMetrics,
+            watches: $crate::metrics::WatchMetrics,
         }
 
         impl $api {
             pub fn new(
                 service: $crate::service::Service<$kind>,
                 streams: $crate::metrics::StreamMetrics,
+                watches: $crate::metrics::WatchMetrics,
             ) -> Self {
-                Self { service, streams }
+                Self { service, streams, watches }
             }
 
             /// The server to register, under the generated service's name.
@@ -97,6 +138,8 @@ macro_rules! rpc_methods {
             type $list_stream = $crate::grpc::adapter::PageStream<pb::$list_resp>;
             type $list_available_stream =
                 $crate::grpc::adapter::PageStream<pb::$list_available_resp>;
+            type $history_stream = $crate::grpc::adapter::PageStream<pb::$history_resp>;
+            type $watch_stream = $crate::grpc::adapter::PageStream<pb::$watch_resp>;
 
             async fn $create(
                 &self,
@@ -189,6 +232,40 @@ macro_rules! rpc_methods {
                 Ok(tonic::Response::new(pb::$get_available_resp {
                     $available_field: Some(item.into()),
                 }))
+            }
+
+            async fn $history(
+                &self,
+                request: tonic::Request<pb::$history_req>,
+            ) -> $crate::grpc::adapter::RpcResult<Self::$history_stream> {
+                let (caller, message) = $crate::grpc::adapter::parts(request)?;
+                let pages = self.service.history(&caller, message).await?;
+                Ok($crate::grpc::adapter::history_stream(
+                    pages,
+                    |data, meta| pb::$history_resp { data, meta: Some(meta) },
+                ))
+            }
+
+            async fn $as_of(
+                &self,
+                request: tonic::Request<pb::$as_of_req>,
+            ) -> $crate::grpc::adapter::RpcResult<pb::$as_of_resp> {
+                let (caller, message) = $crate::grpc::adapter::parts(request)?;
+                let item = self.service.as_of(&caller, message).await?;
+                Ok(tonic::Response::new(pb::$as_of_resp { $field: Some(item.into()) }))
+            }
+
+            async fn $watch(
+                &self,
+                request: tonic::Request<pb::$watch_req>,
+            ) -> $crate::grpc::adapter::RpcResult<Self::$watch_stream> {
+                let deadline = $crate::grpc::deadline::deadline(request.metadata());
+                let (caller, message) = $crate::grpc::adapter::parts(request)?;
+                let events = self.service.watch(&caller, message, deadline).await?;
+                Ok($crate::grpc::adapter::watch_stream(
+                    events,
+                    self.watches.open(<$kind as $crate::domain::ResourceKind>::RESOURCE.scope()),
+                ))
             }
         }
     };

@@ -2,14 +2,16 @@
 //! the fields the per-kind modules destructure from their messages.
 
 use crate::domain::{
-    CountryCode, Description, Identifier, Invalid, ItemId, MAX_FILTER_VALUES, NewItem,
-    OrganizationId, PageMeta, PageRequest, PageToken, Patch, ResourceKind, SearchText, Sort,
-    SortField, SortOrder, Status, Timestamp,
+    ChangeType, CountryCode, Description, Etag, EventType, Identifier, Invalid, ItemId,
+    MAX_FILTER_VALUES, NewItem, OrganizationId, PageMeta, PageRequest, PageToken, Patch,
+    Precondition, RequestKey, ResourceKind, Revision, SearchText, Sort, SortField, SortOrder,
+    Status, Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
 use crate::service::{
-    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, HistoryRequest, ItemUpdate,
+    ItemWrite, ListRequest, WatchRequest,
 };
 
 fn field<T>(name: &str, parsed: Result<T, Invalid>) -> Result<T> {
@@ -128,7 +130,43 @@ pub struct UpdateFields {
     pub status: Option<i32>,
 }
 
-pub fn item_update<K: ResourceKind>(fields: UpdateFields) -> Result<ItemUpdate<K>> {
+/// A write's `request_id`: `method` and the encoded request make its
+/// fingerprint, so that a retry must be the same request.
+pub fn request_key(request_id: &str, method: &str, encoded: &[u8]) -> Result<Option<RequestKey>> {
+    field("request_id", RequestKey::parse(request_id, method, encoded))
+}
+
+/// The `etag` and `request_id` of a write on an existing item.
+pub fn precondition(
+    etag: &str,
+    request_id: &str,
+    method: &str,
+    encoded: &[u8],
+) -> Result<Precondition> {
+    Ok(Precondition {
+        etag: field("etag", Etag::parse(etag))?,
+        request: request_key(request_id, method, encoded)?,
+    })
+}
+
+/// `Delete…` and `Unassign…`.
+pub fn item_write(
+    id: &str,
+    etag: &str,
+    request_id: &str,
+    method: &str,
+    encoded: &[u8],
+) -> Result<ItemWrite> {
+    Ok(ItemWrite {
+        id: item_id(id)?,
+        precondition: precondition(etag, request_id, method, encoded)?,
+    })
+}
+
+pub fn item_update<K: ResourceKind>(
+    fields: UpdateFields,
+    precondition: Precondition,
+) -> Result<ItemUpdate<K>> {
     let UpdateFields {
         id,
         value,
@@ -149,14 +187,94 @@ pub fn item_update<K: ResourceKind>(fields: UpdateFields) -> Result<ItemUpdate<K
             .transpose()?,
         status: new_status.map(|s| stated_status("status", s)).transpose()?,
     };
-    Ok(ItemUpdate { id, patch })
+    Ok(ItemUpdate {
+        id,
+        patch,
+        precondition,
+    })
 }
 
-pub fn assignment(id: &str, organization: &str) -> Result<AssignmentRequest> {
+pub fn assignment(
+    id: &str,
+    organization: &str,
+    precondition: Precondition,
+) -> Result<AssignmentRequest> {
     Ok(AssignmentRequest {
         id: item_id(id)?,
         organization_id: organization_id(organization)?,
+        precondition,
     })
+}
+
+pub fn history_request(id: &str, page: u32, limit: u32, all_pages: bool) -> Result<HistoryRequest> {
+    Ok(HistoryRequest {
+        id: item_id(id)?,
+        paging: paging(page, limit)?,
+        all_pages,
+    })
+}
+
+/// `Get…AsOf`: the identifier, the country for Sender IDs, and the time,
+/// which must be set.
+pub fn as_of_request<K: ResourceKind>(
+    value: &str,
+    country: Option<&str>,
+    time: Option<prost_types::Timestamp>,
+) -> Result<AsOfRequest<K>> {
+    let value = field(K::VALUE_FIELD, K::Value::parse(value))?;
+    let country = country
+        .map(|c| field("country", CountryCode::parse(c)))
+        .transpose()?;
+    let time = time.ok_or_else(|| Error::invalid("time", Invalid::new("must be set")))?;
+    let at = chrono::DateTime::from_timestamp(
+        time.seconds,
+        u32::try_from(time.nanos).unwrap_or(u32::MAX),
+    )
+    .ok_or_else(|| Error::invalid("time", Invalid::new("must be a valid timestamp")))?;
+    Ok(AsOfRequest {
+        value,
+        country,
+        at: Timestamp::from(at),
+    })
+}
+
+pub fn watch_request(
+    start_revision: i64,
+    send_initial_state: bool,
+    organization: Option<&str>,
+    countries: &[String],
+) -> Result<WatchRequest> {
+    let start = field("start_revision", Revision::parse(start_revision))?;
+    Ok(WatchRequest {
+        start: (start != Revision::ZERO).then_some(start),
+        initial_state: send_initial_state,
+        organization_id: optional_organization_id(organization)?,
+        countries: each("countries", countries, CountryCode::parse)?,
+    })
+}
+
+pub fn wire_change_type(change: ChangeType) -> i32 {
+    match change {
+        ChangeType::Created => pb::ChangeType::Created,
+        ChangeType::Updated => pb::ChangeType::Updated,
+        ChangeType::Deleted => pb::ChangeType::Deleted,
+        ChangeType::Restored => pb::ChangeType::Restored,
+        ChangeType::Assigned => pb::ChangeType::Assigned,
+        ChangeType::Unassigned => pb::ChangeType::Unassigned,
+        ChangeType::Held => pb::ChangeType::Held,
+        ChangeType::HoldReleased => pb::ChangeType::HoldReleased,
+        ChangeType::HoldExpired => pb::ChangeType::HoldExpired,
+    }
+    .into()
+}
+
+pub fn wire_event_type(event: EventType) -> i32 {
+    match event {
+        EventType::Added => pb::EventType::Added,
+        EventType::Modified => pb::EventType::Modified,
+        EventType::Removed => pb::EventType::Removed,
+    }
+    .into()
 }
 
 /// The fields of `List…` requests, the same for both kinds but for the
@@ -282,6 +400,7 @@ pub fn pagination_meta(meta: PageMeta, next: Option<PageToken>) -> pb::Paginatio
         total_pages,
         has_next_page,
         has_previous_page,
+        revision,
     } = meta;
     pb::PaginationMeta {
         page,
@@ -291,5 +410,6 @@ pub fn pagination_meta(meta: PageMeta, next: Option<PageToken>) -> pb::Paginatio
         has_next_page,
         has_previous_page,
         next_page_token: next.map(|token| token.encode()).unwrap_or_default(),
+        revision: revision.get(),
     }
 }

@@ -4,16 +4,20 @@
 
 use super::adapter::rpc_methods;
 use super::convert::{self, AvailableFields, CreateFields, ListFields, UpdateFields};
-use crate::domain::{Did, Identifier, Item, ItemId, NewItem, SortField};
+use crate::domain::{Change, Etag, Event};
+use crate::domain::{Did, Identifier, Item, ItemId, SortField};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
 use crate::service::{
-    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest, EventBatch,
+    HistoryRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
 };
+use prost::Message;
 
 impl From<Item<Did>> for pb::Did {
     fn from(item: Item<Did>) -> Self {
         let is_shared = item.is_shared();
+        let etag = Etag::of(&item).as_str().to_owned();
         let Item {
             id,
             value,
@@ -42,6 +46,7 @@ impl From<Item<Did>> for pb::Did {
             created_by: convert::optional_id(created_by),
             updated_by: convert::optional_id(updated_by),
             deleted_by: convert::optional_id(deleted_by),
+            etag,
         }
     }
 }
@@ -67,20 +72,25 @@ impl From<Item<Did>> for pb::AvailableDid {
     }
 }
 
-impl TryFrom<pb::CreateDidRequest> for NewItem<Did> {
+impl TryFrom<pb::CreateDidRequest> for CreateRequest<Did> {
     type Error = Error;
     fn try_from(request: pb::CreateDidRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
         let pb::CreateDidRequest {
             number,
             country,
             description,
             status,
+            request_id,
         } = request;
-        convert::new_item(CreateFields {
-            value: number,
-            country,
-            description,
-            status,
+        Ok(CreateRequest {
+            new: convert::new_item(CreateFields {
+                value: number,
+                country,
+                description,
+                status,
+            })?,
+            request: convert::request_key(&request_id, "CreateDid", &encoded)?,
         })
     }
 }
@@ -96,47 +106,68 @@ impl TryFrom<pb::GetDidRequest> for ItemId {
 impl TryFrom<pb::UpdateDidRequest> for ItemUpdate<Did> {
     type Error = Error;
     fn try_from(request: pb::UpdateDidRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
         let pb::UpdateDidRequest {
             id,
             number,
             country,
             description,
             status,
+            etag,
+            request_id,
         } = request;
-        convert::item_update(UpdateFields {
-            id,
-            value: number,
-            country,
-            description,
-            status,
-        })
+        let precondition = convert::precondition(&etag, &request_id, "UpdateDid", &encoded)?;
+        convert::item_update(
+            UpdateFields {
+                id,
+                value: number,
+                country,
+                description,
+                status,
+            },
+            precondition,
+        )
     }
 }
 
-impl TryFrom<pb::DeleteDidRequest> for ItemId {
+impl TryFrom<pb::DeleteDidRequest> for ItemWrite {
     type Error = Error;
     fn try_from(request: pb::DeleteDidRequest) -> Result<Self> {
-        let pb::DeleteDidRequest { id } = request;
-        convert::item_id(&id)
+        let encoded = request.encode_to_vec();
+        let pb::DeleteDidRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "DeleteDid", &encoded)
     }
 }
 
 impl TryFrom<pb::AssignDidRequest> for AssignmentRequest {
     type Error = Error;
     fn try_from(request: pb::AssignDidRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
         let pb::AssignDidRequest {
             id,
             organization_id,
+            etag,
+            request_id,
         } = request;
-        convert::assignment(&id, &organization_id)
+        let precondition = convert::precondition(&etag, &request_id, "AssignDid", &encoded)?;
+        convert::assignment(&id, &organization_id, precondition)
     }
 }
 
-impl TryFrom<pb::UnassignDidRequest> for ItemId {
+impl TryFrom<pb::UnassignDidRequest> for ItemWrite {
     type Error = Error;
     fn try_from(request: pb::UnassignDidRequest) -> Result<Self> {
-        let pb::UnassignDidRequest { id } = request;
-        convert::item_id(&id)
+        let encoded = request.encode_to_vec();
+        let pb::UnassignDidRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "UnassignDid", &encoded)
     }
 }
 
@@ -218,6 +249,93 @@ impl TryFrom<pb::GetAvailableDidRequest> for AvailableLookup {
     }
 }
 
+impl TryFrom<pb::ListDidHistoryRequest> for HistoryRequest {
+    type Error = Error;
+    fn try_from(request: pb::ListDidHistoryRequest) -> Result<Self> {
+        let pb::ListDidHistoryRequest {
+            id,
+            page,
+            limit,
+            all_pages,
+        } = request;
+        convert::history_request(&id, page, limit, all_pages)
+    }
+}
+
+impl TryFrom<pb::GetDidAsOfRequest> for AsOfRequest<Did> {
+    type Error = Error;
+    fn try_from(request: pb::GetDidAsOfRequest) -> Result<Self> {
+        let pb::GetDidAsOfRequest { number, time } = request;
+        convert::as_of_request(&number, None, time)
+    }
+}
+
+impl TryFrom<pb::WatchDidsRequest> for WatchRequest {
+    type Error = Error;
+    fn try_from(request: pb::WatchDidsRequest) -> Result<Self> {
+        let pb::WatchDidsRequest {
+            start_revision,
+            send_initial_state,
+            organization_id,
+            countries,
+        } = request;
+        convert::watch_request(
+            start_revision,
+            send_initial_state,
+            organization_id.as_deref(),
+            &countries,
+        )
+    }
+}
+
+impl From<Change<Did>> for pb::DidChange {
+    fn from(change: Change<Did>) -> Self {
+        let Change {
+            revision,
+            change_type,
+            at,
+            by,
+            item,
+            before: _,
+        } = change;
+        Self {
+            revision: revision.get(),
+            r#type: convert::wire_change_type(change_type),
+            time: convert::timestamp(at),
+            user_id: convert::optional_id(by),
+            did: Some(item.into()),
+        }
+    }
+}
+
+impl From<EventBatch<Did>> for pb::WatchDidsResponse {
+    fn from(batch: EventBatch<Did>) -> Self {
+        let EventBatch {
+            events,
+            revision,
+            initial_state_complete,
+            lag: _,
+        } = batch;
+        let events = events.into_iter().map(|event| {
+            let Event {
+                event_type,
+                revision,
+                item,
+            } = event;
+            pb::DidEvent {
+                r#type: convert::wire_event_type(event_type),
+                revision: revision.get(),
+                did: Some(item.into()),
+            }
+        });
+        Self {
+            events: events.collect(),
+            revision: revision.get(),
+            initial_state_complete,
+        }
+    }
+}
+
 rpc_methods! {
     /// The DID service.
     DidApi serves did_service_server::{DidService, DidServiceServer} for Did {
@@ -232,5 +350,8 @@ rpc_methods! {
         list_available_dids(ListAvailableDidsRequest)
             -> ListAvailableDidsStream<ListAvailableDidsResponse>,
         get_available_did(GetAvailableDidRequest) -> GetAvailableDidResponse { available_did },
+        list_did_history(ListDidHistoryRequest) -> ListDidHistoryStream<ListDidHistoryResponse>,
+        get_did_as_of(GetDidAsOfRequest) -> GetDidAsOfResponse,
+        watch_dids(WatchDidsRequest) -> WatchDidsStream<WatchDidsResponse>,
     }
 }

@@ -7,12 +7,13 @@
 //! `cargo test fuzz` runs a short round; `PROPTEST_CASES=1000000 cargo test
 //! --release --lib fuzz` the long one.
 
-use crate::domain::{ItemId, NewItem};
+use crate::domain::ItemId;
 use crate::edge::guard::client_fault;
 use crate::error::Error;
 use crate::proto::v1 as pb;
 use crate::service::{
-    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest,
+    HistoryRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
 };
 use proptest::prelude::*;
 use prost::Message;
@@ -75,24 +76,30 @@ proptest! {
     #[test]
     fn fuzz_every_request_decodes_and_converts_or_is_the_clients_fault(bytes in message()) {
         use crate::domain::{Did, SenderId};
-        check::<pb::CreateDidRequest, NewItem<Did>>(&bytes)?;
+        check::<pb::CreateDidRequest, CreateRequest<Did>>(&bytes)?;
         check::<pb::GetDidRequest, ItemId>(&bytes)?;
         check::<pb::UpdateDidRequest, ItemUpdate<Did>>(&bytes)?;
-        check::<pb::DeleteDidRequest, ItemId>(&bytes)?;
+        check::<pb::DeleteDidRequest, ItemWrite>(&bytes)?;
         check::<pb::AssignDidRequest, AssignmentRequest>(&bytes)?;
-        check::<pb::UnassignDidRequest, ItemId>(&bytes)?;
+        check::<pb::UnassignDidRequest, ItemWrite>(&bytes)?;
         check::<pb::ListDidsRequest, ListRequest<Did>>(&bytes)?;
         check::<pb::ListAvailableDidsRequest, AvailableRequest>(&bytes)?;
         check::<pb::GetAvailableDidRequest, AvailableLookup>(&bytes)?;
-        check::<pb::CreateSenderIdRequest, NewItem<SenderId>>(&bytes)?;
+        check::<pb::ListDidHistoryRequest, HistoryRequest>(&bytes)?;
+        check::<pb::GetDidAsOfRequest, AsOfRequest<Did>>(&bytes)?;
+        check::<pb::WatchDidsRequest, WatchRequest>(&bytes)?;
+        check::<pb::CreateSenderIdRequest, CreateRequest<SenderId>>(&bytes)?;
         check::<pb::GetSenderIdRequest, ItemId>(&bytes)?;
         check::<pb::UpdateSenderIdRequest, ItemUpdate<SenderId>>(&bytes)?;
-        check::<pb::DeleteSenderIdRequest, ItemId>(&bytes)?;
+        check::<pb::DeleteSenderIdRequest, ItemWrite>(&bytes)?;
         check::<pb::AssignSenderIdRequest, AssignmentRequest>(&bytes)?;
-        check::<pb::UnassignSenderIdRequest, ItemId>(&bytes)?;
+        check::<pb::UnassignSenderIdRequest, ItemWrite>(&bytes)?;
         check::<pb::ListSenderIdsRequest, ListRequest<SenderId>>(&bytes)?;
         check::<pb::ListAvailableSenderIdsRequest, AvailableRequest>(&bytes)?;
         check::<pb::GetAvailableSenderIdRequest, AvailableLookup>(&bytes)?;
+        check::<pb::ListSenderIdHistoryRequest, HistoryRequest>(&bytes)?;
+        check::<pb::GetSenderIdAsOfRequest, AsOfRequest<SenderId>>(&bytes)?;
+        check::<pb::WatchSenderIdsRequest, WatchRequest>(&bytes)?;
         if let Err(decode) = tonic_health::pb::HealthCheckRequest::decode(bytes.as_slice()) {
             prop_assert!(client_fault(&Status::internal(decode.to_string())).is_some());
         }

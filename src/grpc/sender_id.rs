@@ -4,16 +4,20 @@
 
 use super::adapter::rpc_methods;
 use super::convert::{self, AvailableFields, CreateFields, ListFields, UpdateFields};
-use crate::domain::{Identifier, Item, ItemId, NewItem, SenderId, SortField};
+use crate::domain::{Change, Etag, Event};
+use crate::domain::{Identifier, Item, ItemId, SenderId, SortField};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
 use crate::service::{
-    AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest,
+    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest, EventBatch,
+    HistoryRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
 };
+use prost::Message;
 
 impl From<Item<SenderId>> for pb::SenderId {
     fn from(item: Item<SenderId>) -> Self {
         let is_shared = item.is_shared();
+        let etag = Etag::of(&item).as_str().to_owned();
         let Item {
             id,
             value,
@@ -42,6 +46,7 @@ impl From<Item<SenderId>> for pb::SenderId {
             created_by: convert::optional_id(created_by),
             updated_by: convert::optional_id(updated_by),
             deleted_by: convert::optional_id(deleted_by),
+            etag,
         }
     }
 }
@@ -67,20 +72,25 @@ impl From<Item<SenderId>> for pb::AvailableSenderId {
     }
 }
 
-impl TryFrom<pb::CreateSenderIdRequest> for NewItem<SenderId> {
+impl TryFrom<pb::CreateSenderIdRequest> for CreateRequest<SenderId> {
     type Error = Error;
     fn try_from(request: pb::CreateSenderIdRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
         let pb::CreateSenderIdRequest {
             sender_id,
             country,
             description,
             status,
+            request_id,
         } = request;
-        convert::new_item(CreateFields {
-            value: sender_id,
-            country,
-            description,
-            status,
+        Ok(CreateRequest {
+            new: convert::new_item(CreateFields {
+                value: sender_id,
+                country,
+                description,
+                status,
+            })?,
+            request: convert::request_key(&request_id, "CreateSenderId", &encoded)?,
         })
     }
 }
@@ -96,47 +106,68 @@ impl TryFrom<pb::GetSenderIdRequest> for ItemId {
 impl TryFrom<pb::UpdateSenderIdRequest> for ItemUpdate<SenderId> {
     type Error = Error;
     fn try_from(request: pb::UpdateSenderIdRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
         let pb::UpdateSenderIdRequest {
             id,
             sender_id,
             country,
             description,
             status,
+            etag,
+            request_id,
         } = request;
-        convert::item_update(UpdateFields {
-            id,
-            value: sender_id,
-            country,
-            description,
-            status,
-        })
+        let precondition = convert::precondition(&etag, &request_id, "UpdateSenderId", &encoded)?;
+        convert::item_update(
+            UpdateFields {
+                id,
+                value: sender_id,
+                country,
+                description,
+                status,
+            },
+            precondition,
+        )
     }
 }
 
-impl TryFrom<pb::DeleteSenderIdRequest> for ItemId {
+impl TryFrom<pb::DeleteSenderIdRequest> for ItemWrite {
     type Error = Error;
     fn try_from(request: pb::DeleteSenderIdRequest) -> Result<Self> {
-        let pb::DeleteSenderIdRequest { id } = request;
-        convert::item_id(&id)
+        let encoded = request.encode_to_vec();
+        let pb::DeleteSenderIdRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "DeleteSenderId", &encoded)
     }
 }
 
 impl TryFrom<pb::AssignSenderIdRequest> for AssignmentRequest {
     type Error = Error;
     fn try_from(request: pb::AssignSenderIdRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
         let pb::AssignSenderIdRequest {
             id,
             organization_id,
+            etag,
+            request_id,
         } = request;
-        convert::assignment(&id, &organization_id)
+        let precondition = convert::precondition(&etag, &request_id, "AssignSenderId", &encoded)?;
+        convert::assignment(&id, &organization_id, precondition)
     }
 }
 
-impl TryFrom<pb::UnassignSenderIdRequest> for ItemId {
+impl TryFrom<pb::UnassignSenderIdRequest> for ItemWrite {
     type Error = Error;
     fn try_from(request: pb::UnassignSenderIdRequest) -> Result<Self> {
-        let pb::UnassignSenderIdRequest { id } = request;
-        convert::item_id(&id)
+        let encoded = request.encode_to_vec();
+        let pb::UnassignSenderIdRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "UnassignSenderId", &encoded)
     }
 }
 
@@ -220,6 +251,97 @@ impl TryFrom<pb::GetAvailableSenderIdRequest> for AvailableLookup {
     }
 }
 
+impl TryFrom<pb::ListSenderIdHistoryRequest> for HistoryRequest {
+    type Error = Error;
+    fn try_from(request: pb::ListSenderIdHistoryRequest) -> Result<Self> {
+        let pb::ListSenderIdHistoryRequest {
+            id,
+            page,
+            limit,
+            all_pages,
+        } = request;
+        convert::history_request(&id, page, limit, all_pages)
+    }
+}
+
+impl TryFrom<pb::GetSenderIdAsOfRequest> for AsOfRequest<SenderId> {
+    type Error = Error;
+    fn try_from(request: pb::GetSenderIdAsOfRequest) -> Result<Self> {
+        let pb::GetSenderIdAsOfRequest {
+            sender_id,
+            country,
+            time,
+        } = request;
+        convert::as_of_request(&sender_id, Some(&country), time)
+    }
+}
+
+impl TryFrom<pb::WatchSenderIdsRequest> for WatchRequest {
+    type Error = Error;
+    fn try_from(request: pb::WatchSenderIdsRequest) -> Result<Self> {
+        let pb::WatchSenderIdsRequest {
+            start_revision,
+            send_initial_state,
+            organization_id,
+            countries,
+        } = request;
+        convert::watch_request(
+            start_revision,
+            send_initial_state,
+            organization_id.as_deref(),
+            &countries,
+        )
+    }
+}
+
+impl From<Change<SenderId>> for pb::SenderIdChange {
+    fn from(change: Change<SenderId>) -> Self {
+        let Change {
+            revision,
+            change_type,
+            at,
+            by,
+            item,
+            before: _,
+        } = change;
+        Self {
+            revision: revision.get(),
+            r#type: convert::wire_change_type(change_type),
+            time: convert::timestamp(at),
+            user_id: convert::optional_id(by),
+            sender_id: Some(item.into()),
+        }
+    }
+}
+
+impl From<EventBatch<SenderId>> for pb::WatchSenderIdsResponse {
+    fn from(batch: EventBatch<SenderId>) -> Self {
+        let EventBatch {
+            events,
+            revision,
+            initial_state_complete,
+            lag: _,
+        } = batch;
+        let events = events.into_iter().map(|event| {
+            let Event {
+                event_type,
+                revision,
+                item,
+            } = event;
+            pb::SenderIdEvent {
+                r#type: convert::wire_event_type(event_type),
+                revision: revision.get(),
+                sender_id: Some(item.into()),
+            }
+        });
+        Self {
+            events: events.collect(),
+            revision: revision.get(),
+            initial_state_complete,
+        }
+    }
+}
+
 rpc_methods! {
     /// The Sender ID service.
     SenderIdApi serves sender_id_service_server::{SenderIdService, SenderIdServiceServer} for SenderId {
@@ -235,5 +357,9 @@ rpc_methods! {
             -> ListAvailableSenderIdsStream<ListAvailableSenderIdsResponse>,
         get_available_sender_id(GetAvailableSenderIdRequest)
             -> GetAvailableSenderIdResponse { available_sender_id },
+        list_sender_id_history(ListSenderIdHistoryRequest)
+            -> ListSenderIdHistoryStream<ListSenderIdHistoryResponse>,
+        get_sender_id_as_of(GetSenderIdAsOfRequest) -> GetSenderIdAsOfResponse,
+        watch_sender_ids(WatchSenderIdsRequest) -> WatchSenderIdsStream<WatchSenderIdsResponse>,
     }
 }

@@ -5,18 +5,26 @@
 //! of staff user ids, and what a write's outcome means (taken, already
 //! assigned, not found). The store below runs the queries.
 
+mod history;
 mod requests;
+mod watch;
 
-pub use requests::{AssignmentRequest, AvailableLookup, AvailableRequest, ItemUpdate, ListRequest};
+pub use history::HistoryPages;
+pub use requests::{
+    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest,
+    HistoryRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
+};
+pub use watch::{EventBatch, Events};
 
 use crate::auth::Caller;
 use crate::budget::StreamBudget;
+use crate::config::ChangeSettings;
 use crate::domain::{
-    Filter, Holders, Invalid, Item, ItemId, ListQuery, NewItem, Page, PageToken, Sort, SortField,
-    Timestamp,
+    ChangeType, Effect, Etag, Filter, Holders, Invalid, Item, ItemId, ListQuery, Page, PageToken,
+    Precondition, Sort, SortField, Timestamp, UserId,
 };
 use crate::error::{Error, Result};
-use crate::store::{Outcome, Repository, Store, StoredKind};
+use crate::store::{Remember, Repository, Store, StoredKind};
 use futures::{Stream, StreamExt};
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -32,6 +40,8 @@ pub type Pages<K> = std::pin::Pin<Box<dyn Stream<Item = Result<Page<Item<K>>>> +
 pub struct Service<K> {
     repository: Repository<K>,
     budget: Arc<StreamBudget>,
+    watches: Arc<StreamBudget>,
+    changes: ChangeSettings,
 }
 
 impl<K> Clone for Service<K> {
@@ -39,15 +49,24 @@ impl<K> Clone for Service<K> {
         Self {
             repository: self.repository.clone(),
             budget: self.budget.clone(),
+            watches: self.watches.clone(),
+            changes: self.changes.clone(),
         }
     }
 }
 
 impl<K: StoredKind> Service<K> {
-    pub fn new(store: Store, budget: Arc<StreamBudget>) -> Self {
+    pub fn new(
+        store: Store,
+        budget: Arc<StreamBudget>,
+        watches: Arc<StreamBudget>,
+        changes: ChangeSettings,
+    ) -> Self {
         Self {
             repository: Repository::new(store),
             budget,
+            watches,
+            changes,
         }
     }
 
@@ -55,12 +74,18 @@ impl<K: StoredKind> Service<K> {
     pub async fn create(
         &self,
         caller: &Caller,
-        request: impl Parse<NewItem<K>>,
+        request: impl Parse<CreateRequest<K>>,
     ) -> Result<Item<K>> {
         let writer = caller.authorize_write::<K>()?;
-        let item = Item::create(request.try_into()?, writer.user_id(), Timestamp::now());
-        let outcome = self.repository.insert(item).await?;
-        settle(caller, outcome, refused_means_not_found)
+        let CreateRequest { new, request } = request.try_into()?;
+        let by = writer.user_id();
+        let item = Item::create(new, by, Timestamp::now());
+        let remember = self.remember(Precondition {
+            etag: None,
+            request,
+        });
+        let created = self.repository.create(item, by, remember).await?;
+        Ok(shown_to(caller, created))
     }
 
     /// An item the caller may see; any other is NOT_FOUND, so that a
@@ -83,21 +108,34 @@ impl<K: StoredKind> Service<K> {
         request: impl Parse<ItemUpdate<K>>,
     ) -> Result<Item<K>> {
         let writer = caller.authorize_write::<K>()?;
-        let ItemUpdate { id, patch } = request.try_into()?;
-        let outcome = (self.repository)
-            .update(id, patch, writer.user_id(), Timestamp::now())
-            .await?;
-        settle(caller, outcome, refused_means_not_found)
+        let ItemUpdate {
+            id,
+            patch,
+            precondition,
+        } = request.try_into()?;
+        let by = writer.user_id();
+        self.write(caller, by, id, precondition, move |mut item, at| {
+            Ok(if item.apply(patch, by, at) {
+                Effect::Changed(item, ChangeType::Updated)
+            } else {
+                Effect::Unchanged(item)
+            })
+        })
+        .await
     }
 
     /// Soft-deletes a live item.
-    pub async fn delete(&self, caller: &Caller, request: impl Parse<ItemId>) -> Result<Item<K>> {
+    pub async fn delete(&self, caller: &Caller, request: impl Parse<ItemWrite>) -> Result<Item<K>> {
         let writer = caller.authorize_write::<K>()?;
-        let id = request.try_into()?;
-        let outcome = (self.repository)
-            .delete(id, writer.user_id(), Timestamp::now())
-            .await?;
-        settle(caller, outcome, refused_means_not_found)
+        let ItemWrite { id, precondition } = request.try_into()?;
+        let by = writer.user_id();
+        self.write(caller, by, id, precondition, move |mut item, at| {
+            item.deleted_at = Some(at);
+            item.deleted_by = Some(by);
+            item.touch(by, at);
+            Ok(Effect::Changed(item, ChangeType::Deleted))
+        })
+        .await
     }
 
     /// Gives a shared item to an organization. Assigning it again to the
@@ -112,27 +150,81 @@ impl<K: StoredKind> Service<K> {
         let AssignmentRequest {
             id,
             organization_id,
+            precondition,
         } = request.try_into()?;
-        let outcome = (self.repository)
-            .assign(id, organization_id, writer.user_id(), Timestamp::now())
-            .await?;
-        settle(caller, outcome, |held| {
-            if held.organization_id == Some(organization_id) {
-                Ok(held)
-            } else {
-                Err(Error::AlreadyAssigned(K::RESOURCE))
-            }
-        })
+        let by = writer.user_id();
+        self.write(
+            caller,
+            by,
+            id,
+            precondition,
+            move |mut item, at| match item.organization_id {
+                Some(holder) if holder == organization_id => Ok(Effect::Unchanged(item)),
+                Some(_) => Err(Error::AlreadyAssigned(K::RESOURCE)),
+                None => {
+                    item.organization_id = Some(organization_id);
+                    item.touch(by, at);
+                    Ok(Effect::Changed(item, ChangeType::Assigned))
+                }
+            },
+        )
+        .await
     }
 
     /// Returns an item to the shared pool; one already there is left as is.
-    pub async fn unassign(&self, caller: &Caller, request: impl Parse<ItemId>) -> Result<Item<K>> {
+    pub async fn unassign(
+        &self,
+        caller: &Caller,
+        request: impl Parse<ItemWrite>,
+    ) -> Result<Item<K>> {
         let writer = caller.authorize_write::<K>()?;
-        let id = request.try_into()?;
-        let outcome = (self.repository)
-            .unassign(id, writer.user_id(), Timestamp::now())
+        let ItemWrite { id, precondition } = request.try_into()?;
+        let by = writer.user_id();
+        self.write(caller, by, id, precondition, move |mut item, at| {
+            if item.is_shared() {
+                return Ok(Effect::Unchanged(item));
+            }
+            item.organization_id = None;
+            item.touch(by, at);
+            Ok(Effect::Changed(item, ChangeType::Unassigned))
+        })
+        .await
+    }
+
+    /// A write of the live item `id`: `decide` says what it does, once the
+    /// item is locked and its etag, if the request has one, matches.
+    async fn write(
+        &self,
+        caller: &Caller,
+        by: UserId,
+        id: ItemId,
+        precondition: Precondition,
+        decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
+    ) -> Result<Item<K>> {
+        let etag = precondition.etag.clone();
+        let remember = self.remember(precondition);
+        let written = self
+            .repository
+            .change(id, by, remember, move |item, at| {
+                if etag.is_some_and(|etag| etag != Etag::of(&item)) {
+                    return Err(Error::EtagMismatch(K::RESOURCE));
+                }
+                decide(item, at)
+            })
             .await?;
-        settle(caller, outcome, Ok)
+        Ok(shown_to(caller, written))
+    }
+
+    /// A write's `request_id`, remembered for the idempotency window.
+    fn remember(&self, precondition: Precondition) -> Option<Remember> {
+        let since = chrono::Duration::from_std(self.changes.idempotency_window)
+            .ok()
+            .and_then(|window| chrono::Utc::now().checked_sub_signed(window))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        precondition.request.map(|key| Remember {
+            key,
+            since: Timestamp::from(since),
+        })
     }
 
     /// The pages of a list, within the caller's visibility; a stream takes a
@@ -269,35 +361,9 @@ impl<K: StoredKind> Service<K> {
     }
 }
 
-/// What a write's outcome means for the caller; `refused` says it for a
-/// write whose condition did not hold.
-fn settle<K: StoredKind>(
-    caller: &Caller,
-    outcome: Outcome<K>,
-    refused: impl FnOnce(Item<K>) -> Result<Item<K>>,
-) -> Result<Item<K>> {
-    let item = match outcome {
-        Outcome::Done(item) => item,
-        Outcome::Refused(item) => refused(item)?,
-        Outcome::Missing => return Err(Error::NotFound(K::RESOURCE)),
-        Outcome::Taken(item) => {
-            return Err(Error::Taken {
-                resource: K::RESOURCE,
-                value: crate::domain::Identifier::as_str(&item.value).to_owned(),
-                country: item.country,
-            });
-        }
-    };
-    Ok(shown_to(caller, item))
-}
-
-fn refused_means_not_found<K: StoredKind>(_: Item<K>) -> Result<Item<K>> {
-    Err(Error::NotFound(K::RESOURCE))
-}
-
 /// The item as `caller` may see it: the ids of the staff who wrote it are
 /// for staff only.
-fn shown_to<K: StoredKind>(caller: &Caller, item: Item<K>) -> Item<K> {
+pub(crate) fn shown_to<K: StoredKind>(caller: &Caller, item: Item<K>) -> Item<K> {
     if caller.is_staff() {
         item
     } else {

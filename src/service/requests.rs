@@ -2,22 +2,64 @@
 //! rights apply.
 
 use crate::domain::{
-    CountryCode, ItemId, OrganizationId, PageRequest, PageToken, Patch, ResourceKind, SearchText,
-    Sort, SortOrder, Status,
+    CountryCode, ItemId, NewItem, OrganizationId, PageRequest, PageToken, Patch, Precondition,
+    RequestKey, ResourceKind, Revision, SearchText, Sort, SortOrder, Status, Timestamp,
 };
+
+/// `Create…`: the item, and the write's `request_id`.
+#[derive(Debug)]
+pub struct CreateRequest<K: ResourceKind> {
+    pub new: NewItem<K>,
+    pub request: Option<RequestKey>,
+}
 
 /// `Update…`: which item, and what changes.
 #[derive(Debug)]
 pub struct ItemUpdate<K: ResourceKind> {
     pub id: ItemId,
     pub patch: Patch<K>,
+    pub precondition: Precondition,
+}
+
+/// `Delete…`, `Unassign…`: which item.
+#[derive(Debug)]
+pub struct ItemWrite {
+    pub id: ItemId,
+    pub precondition: Precondition,
 }
 
 /// `Assign…`: which item, to whom.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct AssignmentRequest {
     pub id: ItemId,
     pub organization_id: OrganizationId,
+    pub precondition: Precondition,
+}
+
+/// `List…History`: which item, which pages.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryRequest {
+    pub id: ItemId,
+    pub paging: PageRequest,
+    pub all_pages: bool,
+}
+
+/// `Get…AsOf`: which identifier (in which country, for Sender IDs), when.
+#[derive(Debug)]
+pub struct AsOfRequest<K: ResourceKind> {
+    pub value: K::Value,
+    pub country: Option<CountryCode>,
+    pub at: Timestamp,
+}
+
+/// `Watch…`: from where, and which items.
+#[derive(Debug)]
+pub struct WatchRequest {
+    /// `None`: from now.
+    pub start: Option<Revision>,
+    pub initial_state: bool,
+    pub organization_id: Option<OrganizationId>,
+    pub countries: Vec<CountryCode>,
 }
 
 /// `List…` as the client asked.

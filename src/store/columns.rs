@@ -3,7 +3,7 @@
 //! the build here until it is stored.
 
 use super::entity::{Field, StoredKind};
-use crate::domain::{Identifier, Item};
+use crate::domain::{Change, Identifier, Item, Placement};
 use sea_orm::{DbErr, FromQueryResult, IdenStatic, QueryResult, Value};
 
 /// A row loads straight into the domain's types: the database's constraints
@@ -63,4 +63,57 @@ pub(super) fn row<K: StoredKind>(item: &Item<K>) -> [(Field, Value); 14] {
         (Field::UpdatedBy, updated_by.into()),
         (Field::DeletedBy, deleted_by.into()),
     ]
+}
+
+/// A change row loads into the change, with the item as it was after it.
+impl<K: StoredKind> FromQueryResult for Change<K> {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        let live: bool = row.try_get_by("before_live")?;
+        let country = row.try_get_by("before_country")?;
+        Ok(Change {
+            revision: row.try_get_by("revision")?,
+            change_type: row.try_get_by("change_type")?,
+            at: row.try_get_by("changed_at")?,
+            by: row.try_get_by("changed_by")?,
+            item: Item::from_query_result(row, prefix)?,
+            before: match (live, country) {
+                (true, Some(country)) => Some(Placement {
+                    organization_id: row.try_get_by("before_organization_id")?,
+                    country,
+                }),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// Every column of `change`'s row, by name.
+pub(super) fn change_row<K: StoredKind>(change: &Change<K>) -> Vec<(&'static str, Value)> {
+    let Change {
+        revision,
+        change_type,
+        at,
+        by,
+        item,
+        before,
+    } = change;
+    let mut columns = vec![
+        ("revision", (*revision).into()),
+        ("change_type", (*change_type).into()),
+        ("changed_at", (*at).into()),
+        ("changed_by", (*by).into()),
+        ("before_live", before.is_some().into()),
+        (
+            "before_organization_id",
+            before.and_then(|b| b.organization_id).into(),
+        ),
+        ("before_country", before.map(|b| b.country).into()),
+    ];
+    columns.extend(
+        row(item)
+            .into_iter()
+            .filter(|(field, _)| *field != Field::DescriptionKey)
+            .map(|(field, value)| (K::column(field).as_str(), value)),
+    );
+    columns
 }

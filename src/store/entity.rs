@@ -38,13 +38,15 @@ pub trait StoredKind: ResourceKind {
     const COUNTS: &'static str;
     /// SQLite's trigram search table of this kind.
     const SEARCH: &'static str;
+    /// The table of this kind's changes.
+    const CHANGES: &'static str;
 
     fn column(field: Field) -> Self::Column;
 }
 
 macro_rules! inventory_table {
     ($module:ident, $kind:ty, $table:tt, $value:tt: $value_type:ty, $key:tt,
-     counts: $counts:tt, search: $search:tt) => {
+     counts: $counts:tt, search: $search:tt, changes: $changes:tt) => {
         pub mod $module {
             use crate::domain::{
                 CountryCode, Description, ItemId, OrganizationId, Status, Timestamp, UserId,
@@ -86,6 +88,7 @@ macro_rules! inventory_table {
             type Column = $module::Column;
             const COUNTS: &'static str = $counts;
             const SEARCH: &'static str = $search;
+            const CHANGES: &'static str = $changes;
 
             fn column(field: Field) -> $module::Column {
                 use $module::Column;
@@ -112,7 +115,7 @@ macro_rules! inventory_table {
 
 inventory_table!(
     dids, Did, "dids", "number": crate::domain::PhoneNumber, "number_key",
-    counts: "did_counts", search: "did_search"
+    counts: "did_counts", search: "did_search", changes: "did_changes"
 );
 inventory_table!(
     sender_ids,
@@ -121,5 +124,6 @@ inventory_table!(
     "sender_id": crate::domain::SenderName,
     "sender_id_key",
     counts: "sender_id_counts",
-    search: "sender_id_search"
+    search: "sender_id_search",
+    changes: "sender_id_changes"
 );

@@ -85,6 +85,9 @@ impl<K: StoredKind> Repository<K> {
             None => return Err(Error::DeadlineExceeded),
         };
         let backend = self.store().backend();
+        // The snapshot's revision, read first: MariaDB takes the snapshot
+        // at a transaction's first read.
+        let revision = super::revisions::positions(&txn).await?.head;
         let total = total::<K>(&txn, backend, visibility, query).await?;
         let fingerprint = query.fingerprint(visibility);
         let mut request = query.paging;
@@ -107,7 +110,7 @@ impl<K: StoredKind> Repository<K> {
             .into();
         let mut exhausted = buffered.len() < batch as usize;
         loop {
-            let meta = PageMeta::new(request, total);
+            let meta = PageMeta::new(request, total, revision);
             let take = buffered.len().min(request.limit() as usize);
             let items: Vec<_> = buffered.drain(..take).collect();
             let last = items
@@ -362,8 +365,9 @@ mod tests {
                 description: None,
                 status: Status::Active,
             };
-            let item = Item::create(new, UserId::from(uuid::Uuid::nil()), Timestamp::now());
-            repository.insert(item).await.unwrap();
+            let by = UserId::from(uuid::Uuid::nil());
+            let item = Item::create(new, by, Timestamp::now());
+            repository.create(item, by, None).await.unwrap();
         }
         (store, path)
     }

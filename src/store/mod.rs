@@ -4,13 +4,18 @@
 
 mod columns;
 mod entity;
+mod history;
+mod idempotency;
 mod listing;
 mod repository;
+mod revisions;
 mod selection;
 
 pub use entity::StoredKind;
+pub use history::HistoryReceiver;
 pub use listing::PageReceiver;
-pub use repository::{Outcome, Repository};
+pub use repository::{Remember, Repository};
+pub use revisions::{Feed, Positions};
 
 use migrations::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -83,6 +88,8 @@ pub struct Store {
     /// What readiness last found. While the database is down, calls fail
     /// at once instead of each waiting out the pool's acquire timeout.
     up: Arc<AtomicBool>,
+    /// The last revision known committed, for watchers.
+    feed: Feed,
 }
 
 impl Store {
@@ -110,6 +117,7 @@ impl Store {
             db,
             sqlite_writer,
             up: Arc::new(AtomicBool::new(true)),
+            feed: Feed::new(),
         })
     }
 
@@ -202,6 +210,10 @@ impl Store {
             DbBackend::Sqlite => PoolStats::of(self.db.get_sqlite_connection_pool()),
             _ => PoolStats::default(),
         }
+    }
+
+    pub fn feed(&self) -> &Feed {
+        &self.feed
     }
 
     pub fn backend(&self) -> DbBackend {

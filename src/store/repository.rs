@@ -1,6 +1,10 @@
 //! Reads and writes of one resource kind. The database guards the invariants
-//! (unique indexes for identifiers, conditional updates for assignment); the
-//! store reports what it found and leaves the verdict to the service.
+//! (unique indexes for identifiers, row locks for read-modify-write); the
+//! service decides what each write does to the item it finds.
+//!
+//! Every write is one transaction: the item, its change in the log with the
+//! next revision, and the remembered answer of its `request_id`. A write
+//! that fails leaves nothing.
 //!
 //! Reads by id ask for every matching row (there is at most one) rather than
 //! `.one()`: its bound `LIMIT` makes SQLite re-prepare the statement on every
@@ -13,14 +17,21 @@
 //! test it before reuse.
 
 use super::Store;
-use super::columns::row;
+use super::columns::{change_row, row};
 use super::entity::{Field, StoredKind};
+use super::history::change_at;
+use super::idempotency::{self, Remembered};
+use super::revisions;
 use super::selection::selection;
-use crate::domain::{Filter, Item, ItemId, OrganizationId, Patch, Timestamp, UserId, Visibility};
+use crate::domain::{
+    Change, ChangeType, Effect, Filter, Identifier, Item, ItemId, Placement, RequestKey, Revision,
+    Timestamp, UserId, Visibility,
+};
 use crate::error::{Error, Result};
-use sea_orm::sea_query::{Condition, Expr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr, Value,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, SqlErr,
 };
 use std::marker::PhantomData;
 use tracing::Instrument;
@@ -39,17 +50,26 @@ impl<K> Clone for Repository<K> {
     }
 }
 
-/// What a write found.
-#[derive(Debug)]
-pub enum Outcome<K: crate::domain::ResourceKind> {
-    /// Written: the item as it now is.
-    Done(Item<K>),
-    /// The write's condition did not hold: the live item as it is.
-    Refused(Item<K>),
-    /// No live item has that id.
-    Missing,
-    /// Another live item has the identifier: the item as it was to be.
-    Taken(Item<K>),
+/// A write's `request_id`, and since when answers are remembered (the
+/// idempotency window).
+#[derive(Debug, Clone)]
+pub struct Remember {
+    pub key: RequestKey,
+    pub since: Timestamp,
+}
+
+/// What a write is about: a new item, or a live one and what to do to it.
+enum Target<K: StoredKind, F> {
+    New(Item<K>),
+    Existing(ItemId, F),
+}
+
+/// What a write did: the item, and the revision that answers it (its own
+/// change, or for a write that changed nothing the item's last change).
+struct Written<K: StoredKind> {
+    item: Item<K>,
+    revision: Revision,
+    changed: bool,
 }
 
 impl<K: StoredKind> Repository<K> {
@@ -64,6 +84,11 @@ impl<K: StoredKind> Repository<K> {
         &self.store
     }
 
+    /// The last revision known committed, moving as changes commit.
+    pub fn feed(&self) -> &crate::store::Feed {
+        self.store.feed()
+    }
+
     /// Runs `work` on a clone of this repository, to its end.
     async fn detached<T, F>(&self, work: impl FnOnce(Self) -> F) -> Result<T>
     where
@@ -75,25 +100,94 @@ impl<K: StoredKind> Repository<K> {
             .map_err(|e| Error::internal(format!("the database call did not finish: {e}")))?
     }
 
-    pub async fn insert(&self, item: Item<K>) -> Result<Outcome<K>> {
-        self.detached(|repository| async move {
-            let _writer = repository.store.writer().await;
-            let (columns, values): (Vec<_>, Vec<_>) = row(&item)
-                .into_iter()
-                .map(|(field, value)| (K::column(field), Expr::value(value)))
-                .unzip();
-            let insert = Query::insert()
-                .into_table(K::Entity::default())
-                .columns(columns)
-                .values_panic(values)
-                .to_owned();
-            match repository.store.connection()?.execute(&insert).await {
-                Ok(_) => Ok(Outcome::Done(item)),
-                Err(error) if is_taken(&error) => Ok(Outcome::Taken(item)),
-                Err(error) => Err(error.into()),
+    /// Creates `item`, with its change.
+    pub async fn create(
+        &self,
+        item: Item<K>,
+        by: UserId,
+        remember: Option<Remember>,
+    ) -> Result<Item<K>> {
+        type Never<K> = fn(Item<K>, Timestamp) -> Result<Effect<K>>;
+        self.write(by, remember, Target::<K, Never<K>>::New(item))
+            .await
+    }
+
+    /// Changes the live item `id` as `decide` says, given the item as it is
+    /// (locked until the write commits) and the write's instant.
+    pub async fn change<F>(
+        &self,
+        id: ItemId,
+        by: UserId,
+        remember: Option<Remember>,
+        decide: F,
+    ) -> Result<Item<K>>
+    where
+        F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
+    {
+        self.write(by, remember, Target::Existing(id, decide)).await
+    }
+
+    /// One write, in one transaction with its change and its remembered
+    /// answer: a write retried under a remembered `request_id` gets the
+    /// change that answered it, and writes nothing.
+    async fn write<F>(
+        &self,
+        by: UserId,
+        remember: Option<Remember>,
+        target: Target<K, F>,
+    ) -> Result<Item<K>>
+    where
+        F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
+    {
+        self.detached(move |repository| async move {
+            let store = &repository.store;
+            let _writer = store.writer().await;
+            let txn = store.begin_write().await?;
+            if let Some(Remember { key, since }) = &remember
+                && let Some(earlier) = idempotency::recall(&txn, by, key, *since).await?
+            {
+                let answer = answer::<K>(&txn, key, earlier).await;
+                txn.rollback().await?;
+                return answer;
             }
+            let written = match apply(&txn, by, target).await {
+                Ok(written) => written,
+                Err(error) => {
+                    txn.rollback().await?;
+                    return repository.after_failure(by, remember, error).await;
+                }
+            };
+            if let Some(Remember { key, .. }) = &remember
+                && let Err(error) = idempotency::remember(&txn, by, key, written.revision).await
+            {
+                txn.rollback().await?;
+                return repository.after_failure(by, remember, error.into()).await;
+            }
+            txn.commit().await?;
+            if written.changed {
+                store.feed().advance(written.revision);
+            }
+            Ok(written.item)
         })
         .await
+    }
+
+    /// A write under a `request_id` that failed may have lost a race with a
+    /// retry of itself: then the retry's answer is the answer.
+    async fn after_failure(
+        &self,
+        by: UserId,
+        remember: Option<Remember>,
+        error: Error,
+    ) -> Result<Item<K>> {
+        let Some(Remember { key, since }) = remember else {
+            return Err(error);
+        };
+        let db = self.store.connection()?;
+        match idempotency::recall(db, by, &key, since).await? {
+            Some(earlier) => answer::<K>(db, &key, earlier).await,
+            None => Err(error),
+        }
     }
 
     /// The item with this id, if `visibility` shows it and `filter` keeps it.
@@ -114,111 +208,144 @@ impl<K: StoredKind> Repository<K> {
         })
         .await
     }
+}
 
-    /// Applies a patch to a live item, under a row lock so that concurrent
-    /// updates do not lose each other's changes.
-    pub async fn update(
-        &self,
-        id: ItemId,
-        patch: Patch<K>,
-        by: UserId,
-        at: Timestamp,
-    ) -> Result<Outcome<K>> {
-        self.detached(|repository| async move {
-            let _writer = repository.store.writer().await;
-            let txn = repository.store.begin_write().await?;
-            let Some(mut item) = live_for_update::<K>(&txn, id).await? else {
-                return Ok(Outcome::Missing);
-            };
-            if item.apply(patch, by, at) {
-                let mut update = K::Entity::update_many();
-                for (field, value) in row(&item) {
-                    update = update.col_expr(K::column(field), Expr::value(value));
+/// Writes the item and its change, with the next revision.
+async fn apply<K: StoredKind, F>(
+    txn: &DatabaseTransaction,
+    by: UserId,
+    target: Target<K, F>,
+) -> Result<Written<K>>
+where
+    F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>>,
+{
+    let (item, change_type, before) = match target {
+        Target::New(item) => {
+            insert(txn, &item).await.map_err(|e| taken_or(e, &item))?;
+            (item, ChangeType::Created, None)
+        }
+        Target::Existing(id, decide) => {
+            let current = live_for_update::<K>(txn, id)
+                .await?
+                .ok_or(Error::NotFound(K::RESOURCE))?;
+            let before = Placement::of(&current);
+            let at = Timestamp::now_after(current.updated_at);
+            match decide(current, at)? {
+                Effect::Unchanged(item) => {
+                    let revision = latest_revision::<K>(txn, id).await?;
+                    return Ok(Written {
+                        item,
+                        revision,
+                        changed: false,
+                    });
                 }
-                let updated = update.filter(K::column(Field::Id).eq(id)).exec(&txn).await;
-                match updated {
-                    Err(error) if is_taken(&error) => return Ok(Outcome::Taken(item)),
-                    updated => updated?,
-                };
+                Effect::Changed(item, change_type) => {
+                    overwrite(txn, &item)
+                        .await
+                        .map_err(|e| taken_or(e, &item))?;
+                    (item, change_type, before)
+                }
             }
-            txn.commit().await?;
-            Ok(Outcome::Done(item))
-        })
+        }
+    };
+    let change = Change {
+        revision: revisions::next(txn).await?,
+        change_type,
+        at: item.updated_at,
+        by: Some(by),
+        item,
+        before,
+    };
+    let (columns, values): (Vec<_>, Vec<_>) = change_row(&change)
+        .into_iter()
+        .map(|(name, value)| (Alias::new(name), Expr::value(value)))
+        .unzip();
+    let insert = Query::insert()
+        .into_table(Alias::new(K::CHANGES))
+        .columns(columns)
+        .values_panic(values)
+        .to_owned();
+    txn.execute(&insert).await?;
+    Ok(Written {
+        revision: change.revision,
+        item: change.item,
+        changed: true,
+    })
+}
+
+async fn insert<K: StoredKind>(txn: &DatabaseTransaction, item: &Item<K>) -> Result<(), DbErr> {
+    let (columns, values): (Vec<_>, Vec<_>) = row(item)
+        .into_iter()
+        .map(|(field, value)| (K::column(field), Expr::value(value)))
+        .unzip();
+    let insert = Query::insert()
+        .into_table(K::Entity::default())
+        .columns(columns)
+        .values_panic(values)
+        .to_owned();
+    txn.execute(&insert).await.map(drop)
+}
+
+/// Writes every column of a stored item.
+async fn overwrite<K: StoredKind>(txn: &DatabaseTransaction, item: &Item<K>) -> Result<(), DbErr> {
+    let mut update = K::Entity::update_many();
+    for (field, value) in row(item) {
+        update = update.col_expr(K::column(field), Expr::value(value));
+    }
+    update
+        .filter(K::column(Field::Id).eq(item.id))
+        .exec(txn)
         .await
-    }
+        .map(drop)
+}
 
-    /// Gives an item to `organization` if it is in the shared pool: only an
-    /// unassigned item matches the update, so of two concurrent assigns
-    /// exactly one is done.
-    pub async fn assign(
-        &self,
-        id: ItemId,
-        organization: OrganizationId,
-        by: UserId,
-        at: Timestamp,
-    ) -> Result<Outcome<K>> {
-        let set = [(Field::OrganizationId, Some(organization).into())];
-        let unassigned = Condition::all().add(K::column(Field::OrganizationId).is_null());
-        self.transition(id, set, unassigned, by, at).await
-    }
+/// The revision of the last change of item `id`.
+async fn latest_revision<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    id: ItemId,
+) -> Result<Revision, DbErr> {
+    let latest = Query::select()
+        .expr_as(Expr::cust("MAX(revision)"), Alias::new("revision"))
+        .from(Alias::new(K::CHANGES))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .to_owned();
+    let row = txn.query_one(&latest).await?;
+    Ok(row
+        .map(|row| row.try_get::<Option<Revision>>("", "revision"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(Revision::ZERO))
+}
 
-    /// Returns an item to the shared pool if it is assigned.
-    pub async fn unassign(&self, id: ItemId, by: UserId, at: Timestamp) -> Result<Outcome<K>> {
-        let set = [(Field::OrganizationId, Option::<OrganizationId>::None.into())];
-        let assigned = Condition::all().add(K::column(Field::OrganizationId).is_not_null());
-        self.transition(id, set, assigned, by, at).await
+/// The answer remembered for `key`: the item as its change left it, if the
+/// request is the same.
+async fn answer<K: StoredKind>(
+    db: &impl ConnectionTrait,
+    key: &RequestKey,
+    earlier: Remembered,
+) -> Result<Item<K>> {
+    if earlier.fingerprint != key.fingerprint {
+        return Err(Error::RequestIdReused);
     }
+    let change = change_at::<K>(db, earlier.revision).await?;
+    change.map(|change| change.item).ok_or_else(|| {
+        Error::internal(format!(
+            "the remembered revision {} is not in the log",
+            earlier.revision.get()
+        ))
+    })
+}
 
-    /// Soft-deletes a live item.
-    pub async fn delete(&self, id: ItemId, by: UserId, at: Timestamp) -> Result<Outcome<K>> {
-        let set = [
-            (Field::DeletedAt, Some(at).into()),
-            (Field::DeletedBy, Some(by).into()),
-        ];
-        self.transition(id, set, Condition::all(), by, at).await
-    }
-
-    /// Sets `changes` on the live item `id` if `guard` holds, in one
-    /// conditional UPDATE, then reads the item back in the same transaction.
-    async fn transition<const N: usize>(
-        &self,
-        id: ItemId,
-        changes: [(Field, Value); N],
-        guard: Condition,
-        by: UserId,
-        at: Timestamp,
-    ) -> Result<Outcome<K>> {
-        self.detached(|repository| async move {
-            let _writer = repository.store.writer().await;
-            let txn = repository.store.begin_write().await?;
-            let mut update = K::Entity::update_many()
-                .col_expr(K::column(Field::UpdatedAt), Expr::value(at))
-                .col_expr(K::column(Field::UpdatedBy), Expr::value(by));
-            for (field, value) in changes {
-                update = update.col_expr(K::column(field), Expr::value(value));
-            }
-            let applied = update
-                .filter(K::column(Field::Id).eq(id))
-                .filter(K::column(Field::DeletedAt).is_null())
-                .filter(guard)
-                .exec(&txn)
-                .await?
-                .rows_affected
-                == 1;
-            let current = K::Entity::find()
-                .filter(K::column(Field::Id).eq(id))
-                .into_model::<Item<K>>()
-                .all(&txn)
-                .await?
-                .pop();
-            txn.commit().await?;
-            Ok(match current {
-                Some(item) if applied => Outcome::Done(item),
-                Some(item) if !item.is_deleted() => Outcome::Refused(item),
-                _ => Outcome::Missing,
-            })
-        })
-        .await
+/// A unique violation means the identifier is taken.
+fn taken_or<K: StoredKind>(error: DbErr, item: &Item<K>) -> Error {
+    if is_taken(&error) {
+        Error::Taken {
+            resource: K::RESOURCE,
+            value: item.value.as_str().to_owned(),
+            country: item.country,
+        }
+    } else {
+        error.into()
     }
 }
 

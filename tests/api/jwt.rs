@@ -89,6 +89,7 @@ async fn create_as(app: &TestApp, token: &str) -> Result<pb::Did, Status> {
         country: "US".into(),
         description: None,
         status: 0,
+        request_id: String::new(),
     };
     let response = DidServiceClient::new(app.channel.clone())
         .create_did(with_auth(request, Some(&format!("Bearer {token}"))))

@@ -26,6 +26,7 @@ fn meta(
         has_next_page,
         has_previous_page,
         next_page_token: String::new(),
+        revision: 0,
     }
 }
 

@@ -14,6 +14,7 @@ mod available;
 mod cli;
 mod concurrency;
 mod health;
+mod history;
 mod isolation;
 mod items;
 mod jwt;
@@ -29,6 +30,7 @@ mod shutdown;
 mod tls;
 mod tokens;
 mod visibility;
+mod watch;
 
 /// Stamps each generic test out for DIDs and for Sender IDs, once per
 /// engine, the kind and the engine named in its path

@@ -3,7 +3,7 @@
 //! fails if the service descriptor has an RPC the table does not cover.
 
 use crate::helpers::{Identity, TestApp, organization};
-use crate::resources::{AvailableParams, Changes, ListParams, Record, Resource};
+use crate::resources::{AvailableParams, Changes, ListParams, Record, Resource, WatchParams};
 use prost::Message;
 use std::collections::BTreeSet;
 use tonic::Code;
@@ -20,9 +20,12 @@ enum Op {
     List,
     ListAvailable,
     GetAvailable,
+    History,
+    AsOf,
+    Watch,
 }
 
-const OPS: [Op; 9] = [
+const OPS: [Op; 12] = [
     Op::Create,
     Op::Get,
     Op::Update,
@@ -32,6 +35,9 @@ const OPS: [Op; 9] = [
     Op::List,
     Op::ListAvailable,
     Op::GetAvailable,
+    Op::History,
+    Op::AsOf,
+    Op::Watch,
 ];
 
 impl Op {
@@ -40,6 +46,9 @@ impl Op {
             Op::List => format!("List{}", R::PLURAL),
             Op::ListAvailable => format!("ListAvailable{}", R::PLURAL),
             Op::GetAvailable => format!("GetAvailable{}", R::SINGULAR),
+            Op::History => format!("List{}History", R::SINGULAR),
+            Op::AsOf => format!("Get{}AsOf", R::SINGULAR),
+            Op::Watch => format!("Watch{}", R::PLURAL),
             other => format!("{other:?}{}", R::SINGULAR),
         }
     }
@@ -115,6 +124,18 @@ const MATRIX: &[(Op, Owner, [Code; 3])] = &[
     (Op::GetAvailable, Owner::Caller, [Allowed, Allowed, Allowed]),
     (Op::GetAvailable, Owner::Another, [Hidden, Hidden, Hidden]),
     (Op::GetAvailable, Owner::Deleted, [Hidden, Hidden, Hidden]),
+    // History names past holders: staff only, whoever holds the item.
+    (Op::History, Owner::Shared, [Allowed, Allowed, Denied]),
+    (Op::History, Owner::Caller, [Allowed, Allowed, Denied]),
+    (Op::History, Owner::Another, [Allowed, Allowed, Denied]),
+    (Op::History, Owner::Deleted, [Allowed, Allowed, Denied]),
+    (Op::AsOf, Owner::Shared, [Allowed, Allowed, Denied]),
+    (Op::AsOf, Owner::Caller, [Allowed, Allowed, Denied]),
+    (Op::AsOf, Owner::Another, [Allowed, Allowed, Denied]),
+    // Watches filtered by the organization named.
+    (Op::Watch, Owner::Nobody, [Allowed, Allowed, Allowed]),
+    (Op::Watch, Owner::Caller, [Allowed, Allowed, Allowed]),
+    (Op::Watch, Owner::Another, [Allowed, Allowed, Denied]),
 ];
 
 /// The RPC names of a service, as its descriptor lists them.
@@ -250,6 +271,21 @@ async fn call<R: Resource>(
             .get_available(caller, &id, staff.then_some(own.as_str()))
             .await
             .map(drop),
+        Op::History => api.history(caller, &id, 0, 0, false).await.map(drop),
+        Op::AsOf => {
+            let item = item.expect("an item");
+            let time = item.updated_at.expect("a time");
+            api.as_of(caller, &item.value, &item.country, time)
+                .await
+                .map(drop)
+        }
+        Op::Watch => {
+            let params = WatchParams {
+                organization_id: named,
+                ..WatchParams::default()
+            };
+            api.watch(caller, params).await.map(drop)
+        }
     };
     match outcome {
         Ok(()) => Code::Ok,

@@ -27,6 +27,7 @@ pub struct Record {
     pub created_by: Option<String>,
     pub updated_by: Option<String>,
     pub deleted_by: Option<String>,
+    pub etag: String,
 }
 
 /// An item as the available lists return it.
@@ -43,16 +44,19 @@ pub struct Available {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed<T> {
     pub data: Vec<T>,
-    /// The page's meta, but for its token, which is `next_page_token`.
+    /// The page's meta, but for its token, which is `next_page_token`, and
+    /// its revision, which is `revision`.
     pub meta: pb::PaginationMeta,
     pub next_page_token: String,
+    pub revision: i64,
 }
 
-/// A page's meta and its token, apart.
-fn split_meta(meta: Option<pb::PaginationMeta>) -> (pb::PaginationMeta, String) {
+/// A page's meta, its token and its revision, apart.
+fn split_meta(meta: Option<pb::PaginationMeta>) -> (pb::PaginationMeta, String, i64) {
     let mut meta = meta.expect("every page has its meta");
     let token = std::mem::take(&mut meta.next_page_token);
-    (meta, token)
+    let revision = std::mem::take(&mut meta.revision);
+    (meta, token, revision)
 }
 
 /// The fields of a `List…` request, the identifier filter as `values`.
@@ -95,6 +99,83 @@ pub struct Changes {
     pub status: Option<i32>,
 }
 
+/// The `etag` and `request_id` of a write (empty: none).
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub etag: String,
+    pub request_id: String,
+}
+
+impl WriteOptions {
+    pub fn request_id(request_id: &str) -> Self {
+        Self {
+            request_id: request_id.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn etag(etag: &str) -> Self {
+        Self {
+            etag: etag.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// One entry of an item's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRecord {
+    pub revision: i64,
+    /// `ChangeType` as on the wire: 1 created … 6 unassigned.
+    pub change_type: i32,
+    pub time: Option<prost_types::Timestamp>,
+    pub user_id: Option<String>,
+    pub item: Record,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WatchParams {
+    pub start_revision: i64,
+    pub send_initial_state: bool,
+    pub organization_id: Option<String>,
+    pub countries: Vec<String>,
+}
+
+/// One event of a watch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// `EventType` as on the wire: 1 added, 2 modified, 3 removed.
+    pub event_type: i32,
+    pub revision: i64,
+    pub item: Record,
+}
+
+/// One message of a watch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchMessage {
+    pub events: Vec<EventRecord>,
+    pub revision: i64,
+    pub initial_state_complete: bool,
+}
+
+/// An open watch; dropping it cancels the call.
+pub struct WatchStream(Pin<Box<dyn Stream<Item = Reply<WatchMessage>> + Send>>);
+
+impl WatchStream {
+    /// The next message, `None` at the end of the stream.
+    pub async fn next(&mut self) -> Option<Reply<WatchMessage>> {
+        self.0.next().await
+    }
+
+    /// The next message within `wait`, failing the test otherwise.
+    pub async fn within(&mut self, wait: std::time::Duration) -> Reply<WatchMessage> {
+        tokio::time::timeout(wait, self.next())
+            .await
+            .expect("a watch message within the wait")
+            .expect("the watch is still open")
+    }
+}
+
 type Reply<T> = Result<T, Status>;
 
 /// What tells the two kinds apart in the tests: names, reasons, and sample
@@ -119,7 +200,12 @@ pub trait Samples {
 
 /// The RPCs of either service, with normalized records.
 pub trait Resource: Samples + Clone + Send + Sync + 'static {
-    fn new(app: &TestApp) -> Self;
+    /// The client of a server reached over `channel`.
+    fn over(channel: Channel) -> Self;
+
+    fn new(app: &TestApp) -> Self {
+        Self::over(app.channel.clone())
+    }
 
     fn create(
         &self,
@@ -130,20 +216,84 @@ pub trait Resource: Samples + Clone + Send + Sync + 'static {
         status: i32,
     ) -> impl Future<Output = Reply<Record>> + Send;
     fn get(&self, who: &Identity, id: &str) -> impl Future<Output = Reply<Record>> + Send;
+    fn create_with(
+        &self,
+        who: &Identity,
+        value: &str,
+        country: &str,
+        request_id: &str,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    fn update_with(
+        &self,
+        who: &Identity,
+        id: &str,
+        changes: Changes,
+        options: WriteOptions,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    fn delete_with(
+        &self,
+        who: &Identity,
+        id: &str,
+        options: WriteOptions,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    fn assign_with(
+        &self,
+        who: &Identity,
+        id: &str,
+        organization_id: &str,
+        options: WriteOptions,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    fn unassign_with(
+        &self,
+        who: &Identity,
+        id: &str,
+        options: WriteOptions,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    /// Every page of an item's history.
+    fn history(
+        &self,
+        who: &Identity,
+        id: &str,
+        page: u32,
+        limit: u32,
+        all_pages: bool,
+    ) -> impl Future<Output = Reply<Vec<Listed<ChangeRecord>>>> + Send;
+    /// `Get…AsOf`; `country` is used by Sender IDs only.
+    fn as_of(
+        &self,
+        who: &Identity,
+        value: &str,
+        country: &str,
+        time: prost_types::Timestamp,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    fn watch(
+        &self,
+        who: &Identity,
+        params: WatchParams,
+    ) -> impl Future<Output = Reply<WatchStream>> + Send;
+
     fn update(
         &self,
         who: &Identity,
         id: &str,
         changes: Changes,
-    ) -> impl Future<Output = Reply<Record>> + Send;
-    fn delete(&self, who: &Identity, id: &str) -> impl Future<Output = Reply<Record>> + Send;
+    ) -> impl Future<Output = Reply<Record>> + Send {
+        self.update_with(who, id, changes, WriteOptions::default())
+    }
+    fn delete(&self, who: &Identity, id: &str) -> impl Future<Output = Reply<Record>> + Send {
+        self.delete_with(who, id, WriteOptions::default())
+    }
     fn assign(
         &self,
         who: &Identity,
         id: &str,
         organization_id: &str,
-    ) -> impl Future<Output = Reply<Record>> + Send;
-    fn unassign(&self, who: &Identity, id: &str) -> impl Future<Output = Reply<Record>> + Send;
+    ) -> impl Future<Output = Reply<Record>> + Send {
+        self.assign_with(who, id, organization_id, WriteOptions::default())
+    }
+    fn unassign(&self, who: &Identity, id: &str) -> impl Future<Output = Reply<Record>> + Send {
+        self.unassign_with(who, id, WriteOptions::default())
+    }
     /// The open stream of a list, to read page by page.
     fn list_stream(
         &self,
@@ -226,6 +376,9 @@ macro_rules! resource_client {
             list: $list:ident($list_req:ident { $values:ident }),
             list_available: $list_available:ident($list_available_req:ident),
             get_available: $get_available:ident($get_available_req:ident { $available_field:ident }),
+            history: $history:ident($history_req:ident),
+            as_of: $as_of:ident($as_of_req:ident),
+            watch: $watch:ident($watch_req:ident),
         }
     ) => {
         #[derive(Clone)]
@@ -247,6 +400,7 @@ macro_rules! resource_client {
                     created_by,
                     updated_by,
                     deleted_by,
+                    etag,
                 } = item.ok_or_else(missing(stringify!($field)))?;
                 Ok(Record {
                     id,
@@ -262,6 +416,7 @@ macro_rules! resource_client {
                     created_by,
                     updated_by,
                     deleted_by,
+                    etag,
                 })
             }
 
@@ -284,8 +439,8 @@ macro_rules! resource_client {
         }
 
         impl Resource for $name {
-            fn new(app: &TestApp) -> Self {
-                Self($client::new(app.channel.clone()))
+            fn over(channel: Channel) -> Self {
+                Self($client::new(channel))
             }
 
             async fn create(
@@ -301,6 +456,31 @@ macro_rules! resource_client {
                     country: country.into(),
                     description: description.map(Into::into),
                     status,
+                    request_id: String::new(),
+                };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$create(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn create_with(
+                &self,
+                who: &Identity,
+                value: &str,
+                country: &str,
+                request_id: &str,
+            ) -> Reply<Record> {
+                let request = pb::$create_req {
+                    $value: value.into(),
+                    country: country.into(),
+                    description: None,
+                    status: 0,
+                    request_id: request_id.into(),
                 };
                 Self::record(
                     self.0
@@ -324,7 +504,13 @@ macro_rules! resource_client {
                 )
             }
 
-            async fn update(&self, who: &Identity, id: &str, changes: Changes) -> Reply<Record> {
+            async fn update_with(
+                &self,
+                who: &Identity,
+                id: &str,
+                changes: Changes,
+                options: WriteOptions,
+            ) -> Reply<Record> {
                 let Changes {
                     value,
                     country,
@@ -337,6 +523,8 @@ macro_rules! resource_client {
                     country,
                     description,
                     status,
+                    etag: options.etag,
+                    request_id: options.request_id,
                 };
                 Self::record(
                     self.0
@@ -348,8 +536,17 @@ macro_rules! resource_client {
                 )
             }
 
-            async fn delete(&self, who: &Identity, id: &str) -> Reply<Record> {
-                let request = pb::$delete_req { id: id.into() };
+            async fn delete_with(
+                &self,
+                who: &Identity,
+                id: &str,
+                options: WriteOptions,
+            ) -> Reply<Record> {
+                let request = pb::$delete_req {
+                    id: id.into(),
+                    etag: options.etag,
+                    request_id: options.request_id,
+                };
                 Self::record(
                     self.0
                         .clone()
@@ -360,15 +557,18 @@ macro_rules! resource_client {
                 )
             }
 
-            async fn assign(
+            async fn assign_with(
                 &self,
                 who: &Identity,
                 id: &str,
                 organization_id: &str,
+                options: WriteOptions,
             ) -> Reply<Record> {
                 let request = pb::$assign_req {
                     id: id.into(),
                     organization_id: organization_id.into(),
+                    etag: options.etag,
+                    request_id: options.request_id,
                 };
                 Self::record(
                     self.0
@@ -380,8 +580,17 @@ macro_rules! resource_client {
                 )
             }
 
-            async fn unassign(&self, who: &Identity, id: &str) -> Reply<Record> {
-                let request = pb::$unassign_req { id: id.into() };
+            async fn unassign_with(
+                &self,
+                who: &Identity,
+                id: &str,
+                options: WriteOptions,
+            ) -> Reply<Record> {
+                let request = pb::$unassign_req {
+                    id: id.into(),
+                    etag: options.etag,
+                    request_id: options.request_id,
+                };
                 Self::record(
                     self.0
                         .clone()
@@ -433,7 +642,7 @@ macro_rules! resource_client {
                 }
                 let stream = self.0.clone().$list(request).await?.into_inner();
                 Ok(PageStream::new(stream, |page| {
-                    let (meta, next_page_token) = split_meta(page.meta);
+                    let (meta, next_page_token, revision) = split_meta(page.meta);
                     Listed {
                         data: page
                             .data
@@ -442,6 +651,7 @@ macro_rules! resource_client {
                             .collect(),
                         meta,
                         next_page_token,
+                        revision,
                     }
                 }))
             }
@@ -476,11 +686,12 @@ macro_rules! resource_client {
                     .await?
                     .into_inner();
                 PageStream::new(stream, |page| {
-                    let (meta, next_page_token) = split_meta(page.meta);
+                    let (meta, next_page_token, revision) = split_meta(page.meta);
                     Listed {
                         data: page.data.into_iter().map(Self::available).collect(),
                         meta,
                         next_page_token,
+                        revision,
                     }
                 })
                 .collect()
@@ -509,6 +720,118 @@ macro_rules! resource_client {
                         .ok_or_else(missing(stringify!($available_field)))?,
                 ))
             }
+
+            async fn history(
+                &self,
+                who: &Identity,
+                id: &str,
+                page: u32,
+                limit: u32,
+                all_pages: bool,
+            ) -> Reply<Vec<Listed<ChangeRecord>>> {
+                let request = pb::$history_req {
+                    id: id.into(),
+                    page,
+                    limit,
+                    all_pages,
+                };
+                let stream = self
+                    .0
+                    .clone()
+                    .$history(who.request(request))
+                    .await?
+                    .into_inner();
+                PageStream::new(stream, |page| {
+                    let (meta, next_page_token, revision) = split_meta(page.meta);
+                    let data = page.data.into_iter().map(|change| ChangeRecord {
+                        revision: change.revision,
+                        change_type: change.r#type,
+                        time: change.time,
+                        user_id: change.user_id,
+                        item: Self::record(change.$field).unwrap(),
+                    });
+                    Listed {
+                        data: data.collect(),
+                        meta,
+                        next_page_token,
+                        revision,
+                    }
+                })
+                .collect()
+                .await
+            }
+
+            async fn as_of(
+                &self,
+                who: &Identity,
+                value: &str,
+                country: &str,
+                time: prost_types::Timestamp,
+            ) -> Reply<Record> {
+                let request = as_of_request!($as_of_req, $value, value, country, time);
+                Self::record(
+                    self.0
+                        .clone()
+                        .$as_of(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn watch(&self, who: &Identity, params: WatchParams) -> Reply<WatchStream> {
+                let WatchParams {
+                    start_revision,
+                    send_initial_state,
+                    organization_id,
+                    countries,
+                } = params;
+                let request = pb::$watch_req {
+                    start_revision,
+                    send_initial_state,
+                    organization_id,
+                    countries,
+                };
+                let stream = self
+                    .0
+                    .clone()
+                    .$watch(who.request(request))
+                    .await?
+                    .into_inner();
+                Ok(WatchStream(Box::pin(stream.map(|message| {
+                    message.map(|message| WatchMessage {
+                        events: message
+                            .events
+                            .into_iter()
+                            .map(|event| EventRecord {
+                                event_type: event.r#type,
+                                revision: event.revision,
+                                item: Self::record(event.$field).unwrap(),
+                            })
+                            .collect(),
+                        revision: message.revision,
+                        initial_state_complete: message.initial_state_complete,
+                    })
+                }))))
+            }
+        }
+    };
+}
+
+/// `Get…AsOf` requests: Sender IDs also name the country.
+macro_rules! as_of_request {
+    (GetDidAsOfRequest, $value:ident, $given:expr, $country:expr, $time:expr) => {{
+        let _ = $country;
+        pb::GetDidAsOfRequest {
+            $value: $given.into(),
+            time: Some($time),
+        }
+    }};
+    (GetSenderIdAsOfRequest, $value:ident, $given:expr, $country:expr, $time:expr) => {
+        pb::GetSenderIdAsOfRequest {
+            $value: $given.into(),
+            country: $country.into(),
+            time: Some($time),
         }
     };
 }
@@ -527,6 +850,9 @@ resource_client! {
         list: list_dids(ListDidsRequest { numbers }),
         list_available: list_available_dids(ListAvailableDidsRequest),
         get_available: get_available_did(GetAvailableDidRequest { available_did }),
+        history: list_did_history(ListDidHistoryRequest),
+        as_of: get_did_as_of(GetDidAsOfRequest),
+        watch: watch_dids(WatchDidsRequest),
     }
 }
 
@@ -544,6 +870,9 @@ resource_client! {
         list: list_sender_ids(ListSenderIdsRequest { sender_ids }),
         list_available: list_available_sender_ids(ListAvailableSenderIdsRequest),
         get_available: get_available_sender_id(GetAvailableSenderIdRequest { available_sender_id }),
+        history: list_sender_id_history(ListSenderIdHistoryRequest),
+        as_of: get_sender_id_as_of(GetSenderIdAsOfRequest),
+        watch: watch_sender_ids(WatchSenderIdsRequest),
     }
 }
 

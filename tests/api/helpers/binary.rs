@@ -19,13 +19,22 @@ impl Binary {
     /// Starts it with `args` besides the listen, database and log settings,
     /// and waits until it serves.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        use std::io::BufRead;
         let path = std::env::temp_dir().join(format!("numbering-bin-{}.db", Uuid::now_v7()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut binary = Self::start_on(&url, args, env);
+        binary.path = path;
+        binary
+    }
+
+    /// Starts it on the database at `url` (which it does not remove).
+    pub fn start_on(url: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let path = std::path::PathBuf::new();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_numbering"))
             .args(["--log-format", "json", "--listen", "127.0.0.1:0"])
             .args(["--metrics-listen", "127.0.0.1:0"])
             .arg("--database-url")
-            .arg(format!("sqlite://{}?mode=rwc", path.display()))
+            .arg(url)
             .args(args)
             .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
@@ -104,8 +113,10 @@ impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        if !self.path.as_os_str().is_empty() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+            }
         }
     }
 }

@@ -1,0 +1,93 @@
+//! The remembered answers of writes retried with a `request_id`: the
+//! revision whose change answers it, and a hash of the request, per user.
+
+use crate::domain::{RequestKey, Revision, Timestamp, UserId};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DbErr};
+
+const TABLE: &str = "idempotency_keys";
+
+/// What a remembered write was, and which revision answers it.
+#[derive(Debug, Clone)]
+pub(super) struct Remembered {
+    pub fingerprint: String,
+    pub revision: Revision,
+}
+
+/// The write `key` names for `user`, if one was made since `since`. An
+/// older one is forgotten here, so that the name can be used again.
+pub(super) async fn recall(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    key: &RequestKey,
+    since: Timestamp,
+) -> Result<Option<Remembered>, DbErr> {
+    let this = Expr::col(Alias::new("user_id"))
+        .eq(user)
+        .and(Expr::col(Alias::new("request_id")).eq(key.request_id));
+    let select = Query::select()
+        .columns([
+            Alias::new("fingerprint"),
+            Alias::new("revision"),
+            Alias::new("created_at"),
+        ])
+        .from(Alias::new(TABLE))
+        .and_where(this.clone())
+        .to_owned();
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    let created_at: Timestamp = row.try_get("", "created_at")?;
+    if created_at < since {
+        let forget = Query::delete()
+            .from_table(Alias::new(TABLE))
+            .and_where(this)
+            .to_owned();
+        db.execute(&forget).await?;
+        return Ok(None);
+    }
+    Ok(Some(Remembered {
+        fingerprint: row.try_get("", "fingerprint")?,
+        revision: row.try_get("", "revision")?,
+    }))
+}
+
+/// Remembers that `revision` answers `key`. A unique violation means a
+/// concurrent retry remembered it first.
+pub(super) async fn remember(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    key: &RequestKey,
+    revision: Revision,
+) -> Result<(), DbErr> {
+    let insert = Query::insert()
+        .into_table(Alias::new(TABLE))
+        .columns([
+            Alias::new("user_id"),
+            Alias::new("request_id"),
+            Alias::new("fingerprint"),
+            Alias::new("revision"),
+            Alias::new("created_at"),
+        ])
+        .values_panic([
+            user.into(),
+            key.request_id.into(),
+            key.fingerprint.clone().into(),
+            revision.into(),
+            Timestamp::now().into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.map(drop)
+}
+
+/// Forgets every write made before `before`.
+pub(super) async fn forget_before(
+    db: &impl ConnectionTrait,
+    before: Timestamp,
+) -> Result<u64, DbErr> {
+    let delete = Query::delete()
+        .from_table(Alias::new(TABLE))
+        .and_where(Expr::col(Alias::new("created_at")).lt(before))
+        .to_owned();
+    Ok(db.execute(&delete).await?.rows_affected())
+}
