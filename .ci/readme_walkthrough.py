@@ -32,6 +32,8 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 # Page tokens carry an id and a time: opaque, and new at every run.
 TOKEN = re.compile(r'"nextPageToken": "[A-Za-z0-9_-]+"')
+# Etags hash an id and a time: new at every run.
+ETAG = re.compile(r'"etag": "[0-9a-f]{16}"')
 PORT = re.compile(r"\b(localhost|127\.0\.0\.1|0\.0\.0\.0):(\d{4,5})\b")
 SERVER = re.compile(r"^(\s*(?:\w+=\S+\s+)*)cargo run --release(?! -q)(?: --(.*))?$")
 CARGO = re.compile(r"cargo run --release(?: -q)?(?: --)?")
@@ -118,6 +120,7 @@ class Masker:
 
     def __call__(self, text):
         text = TOKEN.sub('"nextPageToken": "<token>"', TIME.sub("<time>", text))
+        text = ETAG.sub('"etag": "<etag>"', text)
         def mask(m):
             if m.group(0) in self.known:
                 return m.group(0)

@@ -1,7 +1,7 @@
 //! What the people on call see: request ids, Prometheus metrics, JSON logs.
 
 use crate::helpers::{Binary, Engine, Identity, TestApp};
-use crate::resources::{Dids, ListParams, Resource};
+use crate::resources::{Dids, ListParams, Resource, WatchParams};
 use numbering::proto::v1::GetDidRequest;
 use numbering::proto::v1::did_service_client::DidServiceClient;
 use std::net::SocketAddr;
@@ -137,6 +137,17 @@ async fn metrics_count_calls_codes_streams_rows_and_the_pool(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(pages.len(), 2);
+    let initial = WatchParams {
+        send_initial_state: true,
+        ..WatchParams::default()
+    };
+    let mut watch = api.watch(&admin, initial).await.unwrap();
+    while !watch
+        .within(Duration::from_secs(10))
+        .await
+        .unwrap()
+        .initial_state_complete
+    {}
 
     let text = scrape(metrics).await;
     let did = r#"grpc_service="numbering.v1.DidService""#;
@@ -175,6 +186,15 @@ async fn metrics_count_calls_codes_streams_rows_and_the_pool(engine: Engine) {
             r#"numbering_list_streams_open{resource="dids"}"#.into(),
             0.0,
         ),
+        (r#"numbering_watches_open{resource="dids"}"#.into(), 1.0),
+        (
+            r#"numbering_watch_events_sent_total{resource="dids"}"#.into(),
+            3.0,
+        ),
+        (
+            r#"numbering_watch_lag_revisions_count{resource="dids"}"#.into(),
+            2.0,
+        ),
         ("numbering_database_up".into(), 1.0),
     ] {
         assert_eq!(
@@ -189,6 +209,7 @@ async fn metrics_count_calls_codes_streams_rows_and_the_pool(engine: Engine) {
         max >= 1.0 && idle >= 1.0 && idle <= max,
         "{engine:?}\n{text}"
     );
+    drop(watch);
     app.stop().await;
 }
 
