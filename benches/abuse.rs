@@ -11,6 +11,8 @@
 //! 4. Unfinished messages: every call sends most of a maximal message, then
 //!    nothing more.
 //! 5. Unread list streams: every connection opens list streams it never reads.
+//! 6. Unread watches while writes flow: as many watches as the server takes,
+//!    each of its own caller, windows shut, while 2,000 DIDs are created.
 
 mod support;
 
@@ -31,11 +33,13 @@ fn frame(message: &[u8]) -> Bytes {
     buffer.freeze()
 }
 
-fn request(address: SocketAddr, path: &str, padding: usize) -> http::Request<()> {
+const ADMIN: &str = "0195d7a0-0000-7000-8000-000000000001";
+
+fn request_as(address: SocketAddr, path: &str, padding: usize, user: &str) -> http::Request<()> {
     let mut request = http::Request::post(format!("http://{address}{path}"))
         .header("content-type", "application/grpc")
         .header("te", "trailers")
-        .header("x-user-id", "0195d7a0-0000-7000-8000-000000000001")
+        .header("x-user-id", user)
         .header("x-role", "admin");
     for n in 0..padding.div_ceil(8000) {
         request = request.header(format!("x-pad-{n}"), "p".repeat(8000));
@@ -58,6 +62,18 @@ async fn unread_connection(
     padding: usize,
     finish: bool,
 ) -> Option<Held> {
+    unread_connection_as(address, path, body, streams, padding, finish, ADMIN).await
+}
+
+async fn unread_connection_as(
+    address: SocketAddr,
+    path: &'static str,
+    body: Bytes,
+    streams: usize,
+    padding: usize,
+    finish: bool,
+    user: &str,
+) -> Option<Held> {
     let tcp = TcpStream::connect(address).await.ok()?;
     let mut builder = h2::client::Builder::new();
     builder.initial_window_size(0);
@@ -71,7 +87,8 @@ async fn unread_connection(
         let Ok(mut ready) = send.clone().ready().await else {
             break;
         };
-        let Ok((response, mut stream)) = ready.send_request(request(address, path, padding), false)
+        let Ok((response, mut stream)) =
+            ready.send_request(request_as(address, path, padding, user), false)
         else {
             break;
         };
@@ -205,6 +222,67 @@ async fn main() {
     let list = frame(&[0x10, 100, 0x60, 1]); // limit 100, all_pages
     let held = flood(&server, "/numbering.v1.DidService/ListDids", list, 0).await;
     server.report("  while held");
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.report("  after they closed");
+
+    // Connections to spare for the writer: the watchers take the rest.
+    const WATCHERS: usize = CONNECTIONS - 16;
+    println!(
+        "6. unread watches ({WATCHERS} callers, initial state, windows shut) while 2000 DIDs are created"
+    );
+    let watch = frame(&[0x10, 1]); // send_initial_state
+    let watches = (0..WATCHERS).map(|_| {
+        let user = uuid::Uuid::now_v7().to_string();
+        let watch = watch.clone();
+        let address = server.address;
+        tokio::spawn(async move {
+            unread_connection_as(
+                address,
+                "/numbering.v1.DidService/WatchDids",
+                watch,
+                1,
+                0,
+                true,
+                &user,
+            )
+            .await
+        })
+    });
+    let held: Vec<_> = futures::future::join_all(watches)
+        .await
+        .into_iter()
+        .filter_map(|c| c.ok().flatten())
+        .collect();
+    let mut writer =
+        numbering::proto::v1::did_service_client::DidServiceClient::new(server.channel().await);
+    let started = Instant::now();
+    let mut created = 0;
+    for n in 0..2000u32 {
+        let mut create = tonic::Request::new(numbering::proto::v1::CreateDidRequest {
+            number: format!("+1999{n:07}"),
+            country: "US".into(),
+            ..Default::default()
+        });
+        create
+            .metadata_mut()
+            .insert("x-user-id", ADMIN.parse().unwrap());
+        create
+            .metadata_mut()
+            .insert("x-role", "admin".parse().unwrap());
+        match writer.create_did(create).await {
+            Ok(_) => created += 1,
+            Err(status) if created == 0 && n == 0 => println!("  first create: {status:?}"),
+            Err(_) => {}
+        }
+    }
+    server.report(&format!(
+        "  {} watches held, {created} of 2000 DIDs created in {:.1?}",
+        held.len(),
+        started.elapsed()
+    ));
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    server.report("  after the 10 s stall timeout");
     drop(held);
     tokio::time::sleep(Duration::from_secs(2)).await;
     server.report("  after they closed");

@@ -2,8 +2,10 @@
 //! kinds. Each owns every rule of its call: the caller's rights (checked
 //! before the request is looked at, so that a caller without them learns
 //! nothing from validation errors), what the caller may see, the redaction
-//! of staff user ids, and what a write's outcome means (taken, already
-//! assigned, not found). The store below runs the queries.
+//! of staff user ids, and what a write does to the item it finds (given to
+//! the store as a closure, run on the locked row, etag checked first). The
+//! store below runs the queries, each write in one transaction with its
+//! change in the log.
 
 mod history;
 mod requests;

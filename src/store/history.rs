@@ -59,7 +59,11 @@ pub(super) async fn change_at<K: StoredKind>(
 impl<K: StoredKind> Repository<K> {
     /// The head and the purge horizon.
     pub async fn positions(&self) -> Result<Positions> {
-        Ok(positions(self.store().connection()?).await?)
+        self.detached(|repository| async move {
+            let _reader = repository.store().log_reader().await;
+            Ok(positions(repository.store().connection()?).await?)
+        })
+        .await
     }
 
     /// Up to `limit` changes after `after`, up to `through`, in order.
@@ -75,7 +79,11 @@ impl<K: StoredKind> Repository<K> {
             .order_by(Alias::new("revision"), Order::Asc)
             .limit(limit)
             .to_owned();
-        Ok(load(self.store().connection()?, &select).await?)
+        self.detached(|repository| async move {
+            let _reader = repository.store().log_reader().await;
+            Ok(load(repository.store().connection()?, &select).await?)
+        })
+        .await
     }
 
     /// The item that held `value` (in `country`, where identifiers are
@@ -114,8 +122,11 @@ impl<K: StoredKind> Repository<K> {
             .order_by(Alias::new("revision"), Order::Desc)
             .to_owned();
         holds(&mut select);
-        let found = load(self.store().connection()?, &select).await?;
-        Ok(found.into_iter().next())
+        self.detached(|repository| async move {
+            let found = load::<K>(repository.store().connection()?, &select).await?;
+            Ok(found.into_iter().next())
+        })
+        .await
     }
 
     /// The pages of item `id`'s history, oldest first, up to the head read

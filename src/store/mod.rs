@@ -90,6 +90,9 @@ pub struct Store {
     up: Arc<AtomicBool>,
     /// The last revision known committed, for watchers.
     feed: Feed,
+    /// Reads of the change log at once: a quarter of the pool, so that
+    /// however many watchers wake at each commit, writes find connections.
+    log_readers: Arc<Semaphore>,
 }
 
 impl Store {
@@ -118,6 +121,7 @@ impl Store {
             sqlite_writer,
             up: Arc::new(AtomicBool::new(true)),
             feed: Feed::new(),
+            log_readers: Arc::new(Semaphore::new((max_connections / 4).max(1) as usize)),
         })
     }
 
@@ -229,6 +233,11 @@ impl Store {
                 "the database did not answer the last readiness check".into(),
             )))
         }
+    }
+
+    /// A place among the change log's readers; hold it for the read.
+    async fn log_reader(&self) -> Option<OwnedSemaphorePermit> {
+        self.log_readers.clone().acquire_owned().await.ok()
     }
 
     /// The right to write, on engines that take one writer at a time; hold

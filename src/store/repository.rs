@@ -90,7 +90,7 @@ impl<K: StoredKind> Repository<K> {
     }
 
     /// Runs `work` on a clone of this repository, to its end.
-    async fn detached<T, F>(&self, work: impl FnOnce(Self) -> F) -> Result<T>
+    pub(super) async fn detached<T, F>(&self, work: impl FnOnce(Self) -> F) -> Result<T>
     where
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,

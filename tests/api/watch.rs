@@ -352,6 +352,38 @@ pub async fn a_watcher_that_stops_reading_is_cut_off<R: Resource>(engine: Engine
     app.stop().await;
 }
 
+pub async fn watches_beyond_a_callers_budget_are_refused<R: Resource>(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.changes.watches_per_caller = 2;
+    })
+    .await;
+    let api = R::new(&app);
+    let reseller = Identity::reseller(organization());
+    let first = api.watch(&reseller, WatchParams::default()).await.unwrap();
+    let second = api.watch(&reseller, WatchParams::default()).await.unwrap();
+    let status = expect_error(
+        api.watch(&reseller, WatchParams::default()).await.map(drop),
+        Code::ResourceExhausted,
+        "TOO_MANY_STREAMS",
+    );
+    assert!(status.message().contains("2 watches"), "{status:?}");
+    // Another tenant has its own places; a closed watch gives its place back.
+    let other = Identity::reseller(organization());
+    assert!(api.watch(&other, WatchParams::default()).await.is_ok());
+    drop(first);
+    let mut again = Err(tonic::Status::unknown("not tried"));
+    for _ in 0..50 {
+        again = api.watch(&reseller, WatchParams::default()).await;
+        if again.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_ok(), "{:?}", again.err());
+    drop(second);
+    app.stop().await;
+}
+
 #[derive(Debug, Clone)]
 enum Action {
     Create { country: bool },
@@ -503,10 +535,14 @@ mod engines {
         a_watcher_that_stops_reading_is_cut_off::<Dids>(engine).await;
     }
 
+    async fn watch_budget(engine: Engine) {
+        watches_beyond_a_callers_budget_are_refused::<Dids>(engine).await;
+    }
+
     async fn reseller_isolation(engine: Engine) {
         a_resellers_watch_never_names_another_tenant::<Dids>(engine).await;
         a_resellers_watch_never_names_another_tenant::<SenderIds>(engine).await;
     }
 
-    crate::for_every_engine!(heartbeats, slow_watchers, reseller_isolation);
+    crate::for_every_engine!(heartbeats, slow_watchers, watch_budget, reseller_isolation);
 }
