@@ -297,6 +297,18 @@ pub struct ChangeSettings {
     #[arg(long, env = "NUMBERING_WATCHES_PER_CALLER", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub watches_per_caller: u32,
+
+    /// Most live holds a reseller's organization may have of each kind at
+    /// once (an admin's holds are not counted against it).
+    #[arg(long, env = "NUMBERING_MAX_HOLDS_PER_ORGANIZATION", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_holds_per_organization: u32,
+
+    /// How long an unassigned DID rests before it can be held or allocated
+    /// again (0s: it never rests).
+    #[arg(long, env = "NUMBERING_AGING_PERIOD", default_value = "0s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub aging_period: Duration,
 }
 
 impl Settings {

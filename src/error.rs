@@ -44,6 +44,12 @@ pub mod reason {
     pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
     pub const REVISION_COMPACTED: &str = "REVISION_COMPACTED";
     pub const HISTORY_PURGED: &str = "HISTORY_PURGED";
+    pub const NOT_AVAILABLE: &str = "NOT_AVAILABLE";
+    pub const HELD: &str = "HELD";
+    pub const HOLD_LIMIT_REACHED: &str = "HOLD_LIMIT_REACHED";
+    pub const NOT_ENOUGH_AVAILABLE: &str = "NOT_ENOUGH_AVAILABLE";
+    pub const NOT_DELETED: &str = "NOT_DELETED";
+    pub const BATCH_ABORTED: &str = "BATCH_ABORTED";
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -99,6 +105,22 @@ pub enum Error {
     },
     #[error("the {} is assigned to another organization: unassign it first", .0.label())]
     AlreadyAssigned(Resource),
+    #[error(
+        "the {} cannot be held now: it is not active and shared, or it rests, or another \
+         organization holds it",
+        .0.label()
+    )]
+    NotAvailable(Resource),
+    #[error("the {} is held for another organization", .0.label())]
+    Held(Resource),
+    #[error("the organization has {limit} live holds, its limit: release one or let it expire")]
+    HoldLimitReached { limit: u32 },
+    #[error("count: only {available} {} can be allocated now", .resource.label())]
+    NotEnoughAvailable { resource: Resource, available: u64 },
+    #[error("the {} is not deleted", .0.label())]
+    NotDeleted(Resource),
+    #[error("another row of this atomic batch failed: nothing of the batch was written")]
+    BatchAborted,
     #[error("etag: the {} has changed since: read it again", .0.label())]
     EtagMismatch(Resource),
     #[error("request_id: already used for another request")]
@@ -182,6 +204,14 @@ impl Error {
                 resource: SenderId, ..
             } => (Code::AlreadyExists, reason::SENDER_ID_TAKEN),
             Error::AlreadyAssigned(_) => (Code::FailedPrecondition, reason::ALREADY_ASSIGNED),
+            Error::NotAvailable(_) => (Code::FailedPrecondition, reason::NOT_AVAILABLE),
+            Error::Held(_) => (Code::FailedPrecondition, reason::HELD),
+            Error::HoldLimitReached { .. } => (Code::ResourceExhausted, reason::HOLD_LIMIT_REACHED),
+            Error::NotEnoughAvailable { .. } => {
+                (Code::FailedPrecondition, reason::NOT_ENOUGH_AVAILABLE)
+            }
+            Error::NotDeleted(_) => (Code::AlreadyExists, reason::NOT_DELETED),
+            Error::BatchAborted => (Code::Aborted, reason::BATCH_ABORTED),
             Error::EtagMismatch(_) => (Code::FailedPrecondition, reason::ETAG_MISMATCH),
             Error::RequestIdReused => (Code::InvalidArgument, reason::REQUEST_ID_REUSED),
             Error::RevisionCompacted { .. } => (Code::OutOfRange, reason::REVISION_COMPACTED),
@@ -194,6 +224,63 @@ impl Error {
             Error::Aborted(_) => (Code::Aborted, reason::CONCURRENT_WRITE),
             Error::Internal(_) => (Code::Internal, reason::INTERNAL),
         }
+    }
+}
+
+/// An error as one row of an import reports it: what that row's own call
+/// would have been told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The status code's name, as gRPC spells it (`ALREADY_EXISTS`).
+    pub code: &'static str,
+    pub reason: &'static str,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Error {
+    pub fn for_row(&self, value_field: &'static str) -> RowError {
+        let (code, reason) = self.code_and_reason();
+        let field = match self {
+            Error::InvalidField { field, .. } => Some(field.clone()),
+            Error::Malformed { field, .. } => field.clone(),
+            Error::RequestIdReused => Some("request_id".to_owned()),
+            Error::Taken { .. } => Some(value_field.to_owned()),
+            Error::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error in an import row");
+                None
+            }
+            _ => None,
+        };
+        RowError {
+            code: code_name(code),
+            reason,
+            field,
+            message: self.to_string(),
+        }
+    }
+}
+
+/// A status code's name as the gRPC spec spells it.
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 
@@ -221,6 +308,9 @@ impl From<Error> for Status {
             Error::RequestIdReused => {
                 metadata.insert("field".to_owned(), "request_id".to_owned());
                 details.add_bad_request_violation("request_id", error.to_string());
+            }
+            Error::NotEnoughAvailable { available, .. } => {
+                metadata.insert("available".to_owned(), available.to_string());
             }
             Error::RevisionCompacted { horizon } => {
                 metadata.insert("compacted_revision".to_owned(), horizon.get().to_string());

@@ -179,6 +179,7 @@ impl Application {
         let (stop_following, following_stopped) = tokio::sync::oneshot::channel();
         let following = tokio::spawn(store.clone().follow_changes(following_stopped));
         let purging = tokio::spawn(purge_history(store.clone(), changes));
+        let expiring = tokio::spawn(expire_holds(store.clone()));
 
         let address = listener.local_addr()?;
         let incoming = crate::edge::incoming(
@@ -250,6 +251,7 @@ impl Application {
         let _ = stop_following.send(());
         following.abort();
         purging.abort();
+        expiring.abort();
         store.close().await?;
         if let Some(server) = metrics_server {
             server.abort();
@@ -283,6 +285,32 @@ async fn purge_history(store: Store, changes: ChangeSettings) {
             Ok(0) => {}
             Ok(rows) => tracing::info!(rows, "purged history and remembered writes"),
             Err(error) => tracing::warn!(%error, "purging history failed: retrying later"),
+        }
+        tokio::time::sleep(EVERY).await;
+    }
+}
+
+/// Records the expiry of ended holds, every second: reads already treat an
+/// ended hold as gone, so this only writes the `hold_expired` change (and
+/// wakes watchers). Every server process sweeps; the row lock of each
+/// write lets only one of them record a given expiry.
+async fn expire_holds(store: Store) {
+    use crate::domain::{Did, SenderId};
+    use crate::store::Repository;
+    const EVERY: Duration = Duration::from_secs(1);
+    const BATCH: u64 = 500;
+    let dids = Repository::<Did>::new(store.clone());
+    let sender_ids = Repository::<SenderId>::new(store);
+    loop {
+        for swept in [
+            dids.expire_holds(BATCH).await,
+            sender_ids.expire_holds(BATCH).await,
+        ] {
+            match swept {
+                Ok(0) => {}
+                Ok(holds) => tracing::debug!(holds, "recorded expired holds"),
+                Err(error) => tracing::warn!(%error, "recording expired holds failed: retrying"),
+            }
         }
         tokio::time::sleep(EVERY).await;
     }

@@ -327,6 +327,42 @@ impl DidService for FromMemory {
     type ListAvailableDidsStream = Pages<pb::ListAvailableDidsResponse>;
     type ListDidHistoryStream = Pages<pb::ListDidHistoryResponse>;
     type WatchDidsStream = Pages<pb::WatchDidsResponse>;
+    type ImportDidsStream = Pages<pb::ImportDidsResponse>;
+
+    async fn hold_did(
+        &self,
+        _: Request<pb::HoldDidRequest>,
+    ) -> Result<Response<pb::HoldDidResponse>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn release_did_hold(
+        &self,
+        _: Request<pb::ReleaseDidHoldRequest>,
+    ) -> Result<Response<pb::ReleaseDidHoldResponse>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn allocate_dids(
+        &self,
+        _: Request<pb::AllocateDidsRequest>,
+    ) -> Result<Response<pb::AllocateDidsResponse>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn undelete_did(
+        &self,
+        _: Request<pb::UndeleteDidRequest>,
+    ) -> Result<Response<pb::UndeleteDidResponse>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
+
+    async fn import_dids(
+        &self,
+        _: Request<tonic::Streaming<pb::ImportDidsRequest>>,
+    ) -> Result<Response<Self::ImportDidsStream>, Status> {
+        Err(Status::unimplemented("bare"))
+    }
 
     async fn list_did_history(
         &self,

@@ -10,7 +10,7 @@ mod trusted_headers;
 
 pub use authenticator::Authenticator;
 pub use caller::{Caller, Role};
-pub use policy::Writer;
+pub use policy::{HoldRights, Writer};
 pub use scopes::{Access, Scopes};
 pub use token::{TokenError, mint_token};
 pub use trusted_headers::TrustedHeaders;

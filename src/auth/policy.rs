@@ -25,7 +25,60 @@ impl Writer {
     }
 }
 
+/// Proof that the caller may hold and release items: admins for any
+/// organization, a reseller for its own only, within the hold limit.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldRights {
+    user: UserId,
+    /// The reseller's organization; `None` for an admin.
+    own: Option<OrganizationId>,
+}
+
+impl HoldRights {
+    pub fn user_id(&self) -> UserId {
+        self.user
+    }
+
+    /// Whether the organization's holds count against the hold limit
+    /// (a reseller's own; an admin's are not limited).
+    pub fn is_limited(&self) -> bool {
+        self.own.is_some()
+    }
+
+    /// `organization` checked: a reseller may name only its own.
+    pub fn for_organization(&self, organization: OrganizationId) -> Result<OrganizationId, Error> {
+        match self.own {
+            Some(own) if own != organization => Err(Error::OrganizationForbidden),
+            _ => Ok(organization),
+        }
+    }
+
+    /// Whether a hold of `organization` is the caller's to release.
+    pub fn may_release(&self, organization: OrganizationId) -> bool {
+        self.own.is_none_or(|own| own == organization)
+    }
+}
+
 impl Caller {
+    /// Holds (and allocations that hold) are for admins, and for resellers
+    /// on their own organization's behalf, with the resource's write scope.
+    pub fn authorize_holds<K: ResourceKind>(&self) -> Result<HoldRights, Error> {
+        let own = match self.role() {
+            Role::Admin => None,
+            Role::Reseller => self.organization_id(),
+            Role::Accountant => {
+                return Err(Error::RoleForbidden(
+                    "the accountant role may not change the inventory".to_owned(),
+                ));
+            }
+        };
+        self.authorize_scope(K::RESOURCE.scope(), Access::Write)?;
+        Ok(HoldRights {
+            user: self.user_id(),
+            own,
+        })
+    }
+
     /// Create, update, delete, assign and unassign are for admins, with the
     /// resource's write scope.
     pub fn authorize_write<K: ResourceKind>(&self) -> Result<Writer, Error> {

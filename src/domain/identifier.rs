@@ -47,6 +47,33 @@ impl Identifier for PhoneNumber {
     }
 }
 
+/// The start of a number, as allocation filters by it: 1 to 20 digits,
+/// compared without `+`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberPrefix(String);
+
+impl NumberPrefix {
+    /// A prefix a client sent; empty means none.
+    pub fn parse(input: &str) -> Result<Option<Self>, Invalid> {
+        let digits = input.strip_prefix('+').unwrap_or(input);
+        if input.is_empty() {
+            return Ok(None);
+        }
+        if (1..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Some(Self(digits.to_owned())))
+        } else {
+            Err(Invalid::new(
+                "must be 1 to 20 digits, with an optional leading '+'",
+            ))
+        }
+    }
+
+    /// The digits, as number keys start.
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An SMS Sender ID: 1 to 11 ASCII letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq, DeriveValueType)]
 pub struct SenderName(String);

@@ -1,7 +1,7 @@
 //! One DID or Sender ID, and the changes an admin can make to it.
 
 use super::{
-    CountryCode, Description, ItemId, OrganizationId, ResourceKind, Status, Timestamp, UserId,
+    CountryCode, Description, Hold, ItemId, OrganizationId, ResourceKind, Status, Timestamp, UserId,
 };
 
 /// A stored item. `organization_id` is `None` while it is in the shared pool.
@@ -19,6 +19,11 @@ pub struct Item<K: ResourceKind> {
     pub created_by: Option<UserId>,
     pub updated_by: Option<UserId>,
     pub deleted_by: Option<UserId>,
+    /// Kept for one organization until it expires (shared items only).
+    pub hold: Option<Hold>,
+    /// Until when a DID that left an organization rests before it can be
+    /// held or allocated again.
+    pub aging_expire_time: Option<Timestamp>,
 }
 
 /// A validated create request.
@@ -56,6 +61,8 @@ impl<K: ResourceKind> Item<K> {
             created_by: Some(by),
             updated_by: Some(by),
             deleted_by: None,
+            hold: None,
+            aging_expire_time: None,
         }
     }
 
@@ -81,19 +88,27 @@ impl<K: ResourceKind> Item<K> {
         changed
     }
 
-    /// The item without the ids of the staff who wrote it.
-    pub fn without_staff_ids(self) -> Self {
+    /// The item as a reseller of `organization` may see it: without the
+    /// ids of the staff who wrote it, the rest a DID takes, or a hold that
+    /// is not its organization's.
+    pub fn for_reseller(self, organization: Option<OrganizationId>) -> Self {
+        let hold = self
+            .hold
+            .filter(|hold| Some(hold.organization_id) == organization);
         Self {
             created_by: None,
             updated_by: None,
             deleted_by: None,
+            hold,
+            aging_expire_time: None,
             ..self
         }
     }
 
-    pub fn touch(&mut self, by: UserId, at: Timestamp) {
+    /// Records a write by `by` (`None`: by the service itself) at `at`.
+    pub fn touch(&mut self, by: impl Into<Option<UserId>>, at: Timestamp) {
         self.updated_at = at;
-        self.updated_by = Some(by);
+        self.updated_by = by.into();
     }
 }
 
@@ -107,11 +122,12 @@ fn set_if_different<T: PartialEq>(field: &mut T, new: Option<T>, changed: &mut b
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::{Did, Identifier, PhoneNumber};
 
-    fn did() -> Item<Did> {
+    /// A new DID in the shared pool.
+    pub(crate) fn did() -> Item<Did> {
         let new = NewItem {
             value: PhoneNumber::parse("+212500000001").unwrap(),
             country: CountryCode::parse("MA").unwrap(),

@@ -10,6 +10,9 @@ pub trait ResourceKind: std::fmt::Debug + Clone + PartialEq + Send + Sync + 'sta
     const VALUE_FIELD: &'static str;
     /// The request field of the exact-match list filter.
     const VALUES_FIELD: &'static str;
+    /// Whether an item that leaves an organization rests before it is
+    /// offered again (`--aging-period`).
+    const AGES: bool;
 }
 
 /// The resource kinds as values: what errors, scopes and metrics name.
@@ -57,6 +60,7 @@ impl ResourceKind for Did {
     const RESOURCE: Resource = Resource::Did;
     const VALUE_FIELD: &'static str = "number";
     const VALUES_FIELD: &'static str = "numbers";
+    const AGES: bool = true;
 }
 
 impl ResourceKind for SenderId {
@@ -64,4 +68,5 @@ impl ResourceKind for SenderId {
     const RESOURCE: Resource = Resource::SenderId;
     const VALUE_FIELD: &'static str = "sender_id";
     const VALUES_FIELD: &'static str = "sender_ids";
+    const AGES: bool = false;
 }

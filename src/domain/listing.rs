@@ -2,6 +2,7 @@
 
 use super::{
     CountryCode, Cursor, Fingerprint, Invalid, OrganizationId, PageRequest, ResourceKind, Status,
+    Timestamp,
 };
 
 /// Most values a repeated filter may carry.
@@ -63,6 +64,19 @@ pub enum Visibility {
     SharedOrOwn(Option<OrganizationId>),
 }
 
+impl Visibility {
+    /// Whether a caller with this visibility sees `item`: the rule SQL
+    /// applies to reads, for writes that found the item by id.
+    pub fn shows<K: ResourceKind>(&self, item: &super::Item<K>) -> bool {
+        match self {
+            Visibility::Everything => true,
+            Visibility::SharedOrOwn(own) => {
+                !item.is_deleted() && (item.is_shared() || item.organization_id == *own)
+            }
+        }
+    }
+}
+
 /// Whose items a filter keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Holders {
@@ -84,6 +98,9 @@ pub struct Filter<K: ResourceKind> {
     pub search: Option<SearchText>,
     /// Whether `search` also looks at the description.
     pub search_description: bool,
+    /// `Some(now)`: leaves out the shared items that another organization
+    /// than the one of `holders` holds at `now`, and those that rest.
+    pub available_at: Option<Timestamp>,
 }
 
 impl<K: ResourceKind> Filter<K> {
@@ -99,16 +116,19 @@ impl<K: ResourceKind> Filter<K> {
             values: Vec::new(),
             search: None,
             search_description: false,
+            available_at: None,
         }
     }
 
     /// Active, live items in the shared pool or held by `organization`: what
-    /// it may use.
-    pub fn available_to(organization: Option<OrganizationId>) -> Self {
+    /// it may use at `now` (shared items held for others, or resting, are
+    /// not).
+    pub fn available_to(organization: Option<OrganizationId>, now: Timestamp) -> Self {
         Self {
             include_deleted: false,
             status: Some(Status::Active),
             holders: Holders::SharedAnd(organization),
+            available_at: Some(now),
             ..Self::everything()
         }
     }
@@ -149,11 +169,15 @@ impl<K: ResourceKind> ListQuery<K> {
             values,
             search,
             search_description,
+            available_at,
         } = filter;
         // Debug forms are exact within a build; a token lives for seconds.
+        // Availability is judged at each page's own instant.
+        let available = available_at.is_some();
         let canonical = format!(
             "{visibility:?}|{include_deleted}|{status:?}|{shared:?}|{organization_id:?}|\
-             {holders:?}|{countries:?}|{values:?}|{search:?}|{search_description}|{sort:?}|{}",
+             {holders:?}|{countries:?}|{values:?}|{search:?}|{search_description}|\
+             {available}|{sort:?}|{}",
             paging.limit()
         );
         let digest = Sha256::digest(canonical.as_bytes());

@@ -4,6 +4,7 @@
 mod change;
 mod country;
 mod description;
+mod hold;
 mod identifier;
 mod ids;
 mod item;
@@ -18,7 +19,8 @@ mod watching;
 pub use change::{Change, ChangeType, Effect, Etag, Placement, Precondition, RequestKey, Revision};
 pub use country::CountryCode;
 pub use description::Description;
-pub use identifier::{Identifier, PhoneNumber, SenderName};
+pub use hold::{Hold, HoldTtl};
+pub use identifier::{Identifier, NumberPrefix, PhoneNumber, SenderName};
 pub use ids::{ItemId, OrganizationId, UserId};
 pub use item::{Item, NewItem, Patch};
 pub use kind::{Did, Resource, ResourceKind, SenderId};

@@ -10,7 +10,7 @@ use crate::domain::{Change, Item, Page, ResourceKind};
 use crate::error::{Error, Result};
 use crate::metrics::{OpenStream, OpenWatch};
 use crate::proto::v1 as pb;
-use crate::service::{EventBatch, Events, HistoryPages, Pages};
+use crate::service::{EventBatch, Events, HistoryPages, ImportReplies, Pages};
 use futures::{Stream, StreamExt};
 use std::pin::Pin;
 use tonic::{Request, Response, Status};
@@ -90,6 +90,18 @@ where
     Response::new(Box::pin(stream))
 }
 
+/// An import's answers on the wire.
+pub fn import_stream<K: ResourceKind, Resp>(
+    replies: ImportReplies,
+    respond: fn(Vec<pb::ImportRowResult>) -> Resp,
+) -> Response<PageStream<Resp>>
+where
+    Resp: Send + 'static,
+{
+    let stream = replies.map(move |reply| Ok(respond(super::convert::import_results::<K>(reply?))));
+    Response::new(Box::pin(stream))
+}
+
 macro_rules! rpc_methods {
     (
         $(#[$doc:meta])*
@@ -109,7 +121,12 @@ macro_rules! rpc_methods {
             $history:ident($history_req:ident) -> $history_stream:ident<$history_resp:ident>,
             $as_of:ident($as_of_req:ident) -> $as_of_resp:ident,
             $watch:ident($watch_req:ident) -> $watch_stream:ident<$watch_resp:ident>,
+            $hold:ident($hold_req:ident) -> $hold_resp:ident,
+            $release:ident($release_req:ident) -> $release_resp:ident,
+            $undelete:ident($undelete_req:ident) -> $undelete_resp:ident,
+            $import:ident($import_req:ident) -> $import_stream:ident<$import_resp:ident>,
         }
+        $(only this kind { $($own:tt)* })?
     ) => {
         $(#[$doc])*
         pub struct $api {
@@ -140,6 +157,7 @@ macro_rules! rpc_methods {
                 $crate::grpc::adapter::PageStream<pb::$list_available_resp>;
             type $history_stream = $crate::grpc::adapter::PageStream<pb::$history_resp>;
             type $watch_stream = $crate::grpc::adapter::PageStream<pb::$watch_resp>;
+            type $import_stream = $crate::grpc::adapter::PageStream<pb::$import_resp>;
 
             async fn $create(
                 &self,
@@ -194,6 +212,49 @@ macro_rules! rpc_methods {
                 let item = self.service.unassign(&caller, message).await?;
                 Ok(tonic::Response::new(pb::$unassign_resp { $field: Some(item.into()) }))
             }
+
+            async fn $hold(
+                &self,
+                request: tonic::Request<pb::$hold_req>,
+            ) -> $crate::grpc::adapter::RpcResult<pb::$hold_resp> {
+                let (caller, message) = $crate::grpc::adapter::parts(request)?;
+                let item = self.service.hold(&caller, message).await?;
+                Ok(tonic::Response::new(pb::$hold_resp { $field: Some(item.into()) }))
+            }
+
+            async fn $release(
+                &self,
+                request: tonic::Request<pb::$release_req>,
+            ) -> $crate::grpc::adapter::RpcResult<pb::$release_resp> {
+                let (caller, message) = $crate::grpc::adapter::parts(request)?;
+                let item = self.service.release_hold(&caller, message).await?;
+                Ok(tonic::Response::new(pb::$release_resp { $field: Some(item.into()) }))
+            }
+
+            async fn $undelete(
+                &self,
+                request: tonic::Request<pb::$undelete_req>,
+            ) -> $crate::grpc::adapter::RpcResult<pb::$undelete_resp> {
+                let (caller, message) = $crate::grpc::adapter::parts(request)?;
+                let item = self.service.undelete(&caller, message).await?;
+                Ok(tonic::Response::new(pb::$undelete_resp { $field: Some(item.into()) }))
+            }
+
+            async fn $import(
+                &self,
+                request: tonic::Request<tonic::Streaming<pb::$import_req>>,
+            ) -> $crate::grpc::adapter::RpcResult<Self::$import_stream> {
+                let (caller, messages) = $crate::grpc::adapter::parts(request)?;
+                let batches = futures::StreamExt::map(messages, |message| {
+                    message.map_err($crate::grpc::convert::inbound)
+                });
+                let replies = self.service.import(&caller, batches).await?;
+                Ok($crate::grpc::adapter::import_stream::<$kind, _>(replies, |results| {
+                    pb::$import_resp { results }
+                }))
+            }
+
+            $($($own)*)?
 
             async fn $list(
                 &self,

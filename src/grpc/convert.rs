@@ -2,16 +2,17 @@
 //! the fields the per-kind modules destructure from their messages.
 
 use crate::domain::{
-    ChangeType, CountryCode, Description, Etag, EventType, Identifier, Invalid, ItemId,
-    MAX_FILTER_VALUES, NewItem, OrganizationId, PageMeta, PageRequest, PageToken, Patch,
-    Precondition, RequestKey, ResourceKind, Revision, SearchText, Sort, SortField, SortOrder,
-    Status, Timestamp,
+    ChangeType, CountryCode, Description, Etag, EventType, Hold, HoldTtl, Identifier, Invalid,
+    ItemId, MAX_FILTER_VALUES, NewItem, NumberPrefix, OrganizationId, PageMeta, PageRequest,
+    PageToken, Patch, Precondition, RequestKey, ResourceKind, Revision, SearchText, Sort,
+    SortField, SortOrder, Status, Timestamp,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RowError};
 use crate::proto::v1 as pb;
 use crate::service::{
-    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, HistoryRequest, ItemUpdate,
-    ItemWrite, ListRequest, WatchRequest,
+    AllocationRequest, AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest,
+    CreateRequest, HistoryRequest, HoldRequest, ImportBatch, ImportReply, ItemUpdate, ItemWrite,
+    ListRequest, MAX_IMPORT_ROWS, WatchRequest,
 };
 
 fn field<T>(name: &str, parsed: Result<T, Invalid>) -> Result<T> {
@@ -203,6 +204,158 @@ pub fn assignment(
         id: item_id(id)?,
         organization_id: organization_id(organization)?,
         precondition,
+    })
+}
+
+/// A hold's `ttl`: unset is the default; a negative or out-of-range one is
+/// refused by name.
+fn hold_ttl(ttl: Option<prost_types::Duration>) -> Result<HoldTtl> {
+    let ttl = ttl
+        .map(|ttl| {
+            std::time::Duration::try_from(ttl)
+                .map_err(|_| Error::invalid("ttl", Invalid::new("must be from 1s to 24h")))
+        })
+        .transpose()?;
+    field("ttl", HoldTtl::parse(ttl))
+}
+
+pub fn hold_request(
+    id: &str,
+    organization: &str,
+    ttl: Option<prost_types::Duration>,
+    precondition: Precondition,
+) -> Result<HoldRequest> {
+    Ok(HoldRequest {
+        id: item_id(id)?,
+        organization_id: organization_id(organization)?,
+        ttl: hold_ttl(ttl)?,
+        precondition,
+    })
+}
+
+/// The fields of `AllocateDids`.
+pub struct AllocationFields {
+    pub organization_id: String,
+    pub count: u32,
+    pub country: Option<String>,
+    pub number_prefix: Option<String>,
+    pub hold: bool,
+    pub ttl: Option<prost_types::Duration>,
+    pub request: Option<RequestKey>,
+}
+
+/// Most items one allocation takes.
+const MAX_ALLOCATION: u32 = 1000;
+
+pub fn allocation_request(fields: AllocationFields) -> Result<AllocationRequest> {
+    let AllocationFields {
+        organization_id: organization,
+        count,
+        country,
+        number_prefix,
+        hold,
+        ttl,
+        request,
+    } = fields;
+    if !(1..=MAX_ALLOCATION).contains(&count) {
+        return Err(Error::invalid(
+            "count",
+            Invalid::new(format!("must be from 1 to {MAX_ALLOCATION}")),
+        ));
+    }
+    if !hold && ttl.is_some() {
+        return Err(Error::invalid(
+            "ttl",
+            Invalid::new("is for holds: set hold"),
+        ));
+    }
+    Ok(AllocationRequest {
+        organization_id: organization_id(&organization)?,
+        count,
+        country: country
+            .map(|c| field("country", CountryCode::parse(&c)))
+            .transpose()?,
+        prefix: match number_prefix {
+            Some(prefix) => field("number_prefix", NumberPrefix::parse(&prefix))?,
+            None => None,
+        },
+        hold: hold.then(|| hold_ttl(ttl)).transpose()?,
+        request,
+    })
+}
+
+/// One message of an import: at most `MAX_IMPORT_ROWS` rows, each parsed
+/// as its own Create call would be, without a `request_id`.
+pub fn import_batch<K: ResourceKind, Row>(rows: Vec<Row>, atomic: bool) -> Result<ImportBatch<K>>
+where
+    Row: TryInto<CreateRequest<K>, Error = Error>,
+{
+    if rows.len() > MAX_IMPORT_ROWS {
+        return Err(Error::invalid(
+            "rows",
+            Invalid::new(format!("at most {MAX_IMPORT_ROWS} per message")),
+        ));
+    }
+    let rows = rows.into_iter().map(|row| {
+        let CreateRequest { new, request } = row.try_into()?;
+        match request {
+            Some(_) => Err(Error::invalid(
+                "request_id",
+                Invalid::new(
+                    "is not taken in an import: each message's answer says what was written",
+                ),
+            )),
+            None => Ok(new),
+        }
+    });
+    Ok(ImportBatch {
+        rows: rows.collect(),
+        atomic,
+    })
+}
+
+/// An import's answer to one message, row by row.
+pub fn import_results<K: ResourceKind>(reply: ImportReply) -> Vec<pb::ImportRowResult> {
+    let ImportReply { first_index, rows } = reply;
+    rows.into_iter()
+        .zip(first_index..)
+        .map(|(row, index)| pb::ImportRowResult {
+            index,
+            result: Some(match row {
+                Ok(id) => pb::import_row_result::Result::Id(id.to_string()),
+                Err(error) => {
+                    let RowError {
+                        code,
+                        reason,
+                        field,
+                        message,
+                    } = error.for_row(K::VALUE_FIELD);
+                    pb::import_row_result::Result::Error(pb::ImportRowError {
+                        code: code.to_owned(),
+                        reason: reason.to_owned(),
+                        field: field.unwrap_or_default(),
+                        message,
+                    })
+                }
+            }),
+        })
+        .collect()
+}
+
+/// A failure of an import's inbound stream: the client's fault if it sent
+/// bytes that are not a message.
+pub fn inbound(status: tonic::Status) -> Error {
+    crate::edge::guard::client_fault(&status).unwrap_or_else(|| Error::Malformed {
+        field: None,
+        detail: status.message().to_owned(),
+    })
+}
+
+/// An item's hold on the wire.
+pub fn wire_hold(hold: Option<Hold>) -> Option<pb::Hold> {
+    hold.map(|hold| pb::Hold {
+        organization_id: hold.organization_id.to_string(),
+        expire_time: timestamp(hold.expire_time),
     })
 }
 

@@ -3,14 +3,17 @@
 //! that a field added to the proto breaks the build until it is handled here.
 
 use super::adapter::rpc_methods;
-use super::convert::{self, AvailableFields, CreateFields, ListFields, UpdateFields};
+use super::convert::{
+    self, AllocationFields, AvailableFields, CreateFields, ListFields, UpdateFields,
+};
 use crate::domain::{Change, Etag, Event};
 use crate::domain::{Did, Identifier, Item, ItemId, SortField};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
 use crate::service::{
-    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest, EventBatch,
-    HistoryRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
+    AllocationRequest, AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest,
+    CreateRequest, EventBatch, HistoryRequest, HoldRequest, ImportBatch, ItemUpdate, ItemWrite,
+    ListRequest, WatchRequest,
 };
 use prost::Message;
 
@@ -31,6 +34,8 @@ impl From<Item<Did>> for pb::Did {
             created_by,
             updated_by,
             deleted_by,
+            hold,
+            aging_expire_time,
         } = item;
         Self {
             id: id.to_string(),
@@ -47,6 +52,8 @@ impl From<Item<Did>> for pb::Did {
             updated_by: convert::optional_id(updated_by),
             deleted_by: convert::optional_id(deleted_by),
             etag,
+            hold: convert::wire_hold(hold),
+            aging_expire_time: aging_expire_time.and_then(convert::timestamp),
         }
     }
 }
@@ -336,6 +343,81 @@ impl From<EventBatch<Did>> for pb::WatchDidsResponse {
     }
 }
 
+impl TryFrom<pb::HoldDidRequest> for HoldRequest {
+    type Error = Error;
+    fn try_from(request: pb::HoldDidRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
+        let pb::HoldDidRequest {
+            id,
+            organization_id,
+            ttl,
+            etag,
+            request_id,
+        } = request;
+        let precondition = convert::precondition(&etag, &request_id, "HoldDid", &encoded)?;
+        convert::hold_request(&id, &organization_id, ttl, precondition)
+    }
+}
+
+impl TryFrom<pb::ReleaseDidHoldRequest> for ItemWrite {
+    type Error = Error;
+    fn try_from(request: pb::ReleaseDidHoldRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
+        let pb::ReleaseDidHoldRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "ReleaseDidHold", &encoded)
+    }
+}
+
+impl TryFrom<pb::UndeleteDidRequest> for ItemWrite {
+    type Error = Error;
+    fn try_from(request: pb::UndeleteDidRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
+        let pb::UndeleteDidRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "UndeleteDid", &encoded)
+    }
+}
+
+impl TryFrom<pb::AllocateDidsRequest> for AllocationRequest {
+    type Error = Error;
+    fn try_from(request: pb::AllocateDidsRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
+        let pb::AllocateDidsRequest {
+            organization_id,
+            count,
+            country,
+            number_prefix,
+            hold,
+            ttl,
+            request_id,
+        } = request;
+        convert::allocation_request(AllocationFields {
+            organization_id,
+            count,
+            country,
+            number_prefix,
+            hold,
+            ttl,
+            request: convert::request_key(&request_id, "AllocateDids", &encoded)?,
+        })
+    }
+}
+
+impl TryFrom<pb::ImportDidsRequest> for ImportBatch<Did> {
+    type Error = Error;
+    fn try_from(request: pb::ImportDidsRequest) -> Result<Self> {
+        let pb::ImportDidsRequest { rows, atomic } = request;
+        convert::import_batch(rows, atomic)
+    }
+}
+
 rpc_methods! {
     /// The DID service.
     DidApi serves did_service_server::{DidService, DidServiceServer} for Did {
@@ -353,5 +435,21 @@ rpc_methods! {
         list_did_history(ListDidHistoryRequest) -> ListDidHistoryStream<ListDidHistoryResponse>,
         get_did_as_of(GetDidAsOfRequest) -> GetDidAsOfResponse,
         watch_dids(WatchDidsRequest) -> WatchDidsStream<WatchDidsResponse>,
+        hold_did(HoldDidRequest) -> HoldDidResponse,
+        release_did_hold(ReleaseDidHoldRequest) -> ReleaseDidHoldResponse,
+        undelete_did(UndeleteDidRequest) -> UndeleteDidResponse,
+        import_dids(ImportDidsRequest) -> ImportDidsStream<ImportDidsResponse>,
+    }
+    only this kind {
+        async fn allocate_dids(
+            &self,
+            request: tonic::Request<pb::AllocateDidsRequest>,
+        ) -> super::adapter::RpcResult<pb::AllocateDidsResponse> {
+            let (caller, message) = super::adapter::parts(request)?;
+            let dids = self.service.allocate(&caller, message).await?;
+            Ok(tonic::Response::new(pb::AllocateDidsResponse {
+                dids: dids.into_iter().map(pb::Did::from).collect(),
+            }))
+        }
     }
 }

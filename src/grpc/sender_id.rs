@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
 use crate::service::{
     AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest, EventBatch,
-    HistoryRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
+    HistoryRequest, HoldRequest, ImportBatch, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
 };
 use prost::Message;
 
@@ -31,6 +31,8 @@ impl From<Item<SenderId>> for pb::SenderId {
             created_by,
             updated_by,
             deleted_by,
+            hold,
+            aging_expire_time: _,
         } = item;
         Self {
             id: id.to_string(),
@@ -47,6 +49,7 @@ impl From<Item<SenderId>> for pb::SenderId {
             updated_by: convert::optional_id(updated_by),
             deleted_by: convert::optional_id(deleted_by),
             etag,
+            hold: convert::wire_hold(hold),
         }
     }
 }
@@ -342,6 +345,56 @@ impl From<EventBatch<SenderId>> for pb::WatchSenderIdsResponse {
     }
 }
 
+impl TryFrom<pb::HoldSenderIdRequest> for HoldRequest {
+    type Error = Error;
+    fn try_from(request: pb::HoldSenderIdRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
+        let pb::HoldSenderIdRequest {
+            id,
+            organization_id,
+            ttl,
+            etag,
+            request_id,
+        } = request;
+        let precondition = convert::precondition(&etag, &request_id, "HoldSenderId", &encoded)?;
+        convert::hold_request(&id, &organization_id, ttl, precondition)
+    }
+}
+
+impl TryFrom<pb::ReleaseSenderIdHoldRequest> for ItemWrite {
+    type Error = Error;
+    fn try_from(request: pb::ReleaseSenderIdHoldRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
+        let pb::ReleaseSenderIdHoldRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "ReleaseSenderIdHold", &encoded)
+    }
+}
+
+impl TryFrom<pb::UndeleteSenderIdRequest> for ItemWrite {
+    type Error = Error;
+    fn try_from(request: pb::UndeleteSenderIdRequest) -> Result<Self> {
+        let encoded = request.encode_to_vec();
+        let pb::UndeleteSenderIdRequest {
+            id,
+            etag,
+            request_id,
+        } = request;
+        convert::item_write(&id, &etag, &request_id, "UndeleteSenderId", &encoded)
+    }
+}
+
+impl TryFrom<pb::ImportSenderIdsRequest> for ImportBatch<SenderId> {
+    type Error = Error;
+    fn try_from(request: pb::ImportSenderIdsRequest) -> Result<Self> {
+        let pb::ImportSenderIdsRequest { rows, atomic } = request;
+        convert::import_batch(rows, atomic)
+    }
+}
+
 rpc_methods! {
     /// The Sender ID service.
     SenderIdApi serves sender_id_service_server::{SenderIdService, SenderIdServiceServer} for SenderId {
@@ -361,5 +414,9 @@ rpc_methods! {
             -> ListSenderIdHistoryStream<ListSenderIdHistoryResponse>,
         get_sender_id_as_of(GetSenderIdAsOfRequest) -> GetSenderIdAsOfResponse,
         watch_sender_ids(WatchSenderIdsRequest) -> WatchSenderIdsStream<WatchSenderIdsResponse>,
+        hold_sender_id(HoldSenderIdRequest) -> HoldSenderIdResponse,
+        release_sender_id_hold(ReleaseSenderIdHoldRequest) -> ReleaseSenderIdHoldResponse,
+        undelete_sender_id(UndeleteSenderIdRequest) -> UndeleteSenderIdResponse,
+        import_sender_ids(ImportSenderIdsRequest) -> ImportSenderIdsStream<ImportSenderIdsResponse>,
     }
 }

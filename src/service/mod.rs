@@ -8,13 +8,15 @@
 //! change in the log.
 
 mod history;
+mod import;
 mod requests;
 mod watch;
 
 pub use history::HistoryPages;
+pub use import::{ImportBatch, ImportReplies, ImportReply, MAX_IMPORT_ROWS};
 pub use requests::{
-    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest,
-    HistoryRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
+    AllocationRequest, AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest,
+    CreateRequest, HistoryRequest, HoldRequest, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
 };
 pub use watch::{EventBatch, Events};
 
@@ -22,11 +24,11 @@ use crate::auth::Caller;
 use crate::budget::StreamBudget;
 use crate::config::ChangeSettings;
 use crate::domain::{
-    ChangeType, Effect, Etag, Filter, Holders, Invalid, Item, ItemId, ListQuery, Page, PageToken,
-    Precondition, Sort, SortField, Timestamp, UserId,
+    ChangeType, Effect, Etag, Filter, Holders, Invalid, Item, ItemId, ListQuery, Page,
+    PageToken, Precondition, Sort, SortField, Timestamp, UserId,
 };
 use crate::error::{Error, Result};
-use crate::store::{Remember, Repository, Store, StoredKind};
+use crate::store::{Allocation, Remember, Repository, Store, StoredKind};
 use futures::{Stream, StreamExt};
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -126,7 +128,7 @@ impl<K: StoredKind> Service<K> {
         .await
     }
 
-    /// Soft-deletes a live item.
+    /// Soft-deletes a live item; a hold on it ends with it.
     pub async fn delete(&self, caller: &Caller, request: impl Parse<ItemWrite>) -> Result<Item<K>> {
         let writer = caller.authorize_write::<K>()?;
         let ItemWrite { id, precondition } = request.try_into()?;
@@ -134,15 +136,39 @@ impl<K: StoredKind> Service<K> {
         self.write(caller, by, id, precondition, move |mut item, at| {
             item.deleted_at = Some(at);
             item.deleted_by = Some(by);
+            item.hold = None;
             item.touch(by, at);
             Ok(Effect::Changed(item, ChangeType::Deleted))
         })
         .await
     }
 
+    /// Brings a soft-deleted item back (AIP-164), unless its identifier has
+    /// been taken by a live item since.
+    pub async fn undelete(
+        &self,
+        caller: &Caller,
+        request: impl Parse<ItemWrite>,
+    ) -> Result<Item<K>> {
+        let writer = caller.authorize_write::<K>()?;
+        let ItemWrite { id, precondition } = request.try_into()?;
+        let by = writer.user_id();
+        self.write_any(caller, by, id, precondition, move |mut item, at| {
+            if !item.is_deleted() {
+                return Err(Error::NotDeleted(K::RESOURCE));
+            }
+            item.deleted_at = None;
+            item.deleted_by = None;
+            item.touch(by, at);
+            Ok(Effect::Changed(item, ChangeType::Restored))
+        })
+        .await
+    }
+
     /// Gives a shared item to an organization. Assigning it again to the
-    /// same one changes nothing; an item another organization holds must be
-    /// unassigned first.
+    /// same one changes nothing; an item another organization has, or
+    /// holds, is refused. Assigning a held item to its holder ends the
+    /// hold; an admin's assignment takes a resting DID too.
     pub async fn assign(
         &self,
         caller: &Caller,
@@ -155,25 +181,25 @@ impl<K: StoredKind> Service<K> {
             precondition,
         } = request.try_into()?;
         let by = writer.user_id();
-        self.write(
-            caller,
-            by,
-            id,
-            precondition,
-            move |mut item, at| match item.organization_id {
-                Some(holder) if holder == organization_id => Ok(Effect::Unchanged(item)),
-                Some(_) => Err(Error::AlreadyAssigned(K::RESOURCE)),
-                None => {
-                    item.organization_id = Some(organization_id);
+        self.write(caller, by, id, precondition, move |mut item, at| {
+            match (item.organization_id, item.hold_at(at)) {
+                (Some(holder), _) if holder == organization_id => Ok(Effect::Unchanged(item)),
+                (Some(_), _) => Err(Error::AlreadyAssigned(K::RESOURCE)),
+                (None, Some(hold)) if hold.organization_id != organization_id => {
+                    Err(Error::Held(K::RESOURCE))
+                }
+                (None, _) => {
+                    item.assign_to(organization_id);
                     item.touch(by, at);
                     Ok(Effect::Changed(item, ChangeType::Assigned))
                 }
-            },
-        )
+            }
+        })
         .await
     }
 
     /// Returns an item to the shared pool; one already there is left as is.
+    /// A DID then rests for `--aging-period` before it is offered again.
     pub async fn unassign(
         &self,
         caller: &Caller,
@@ -182,20 +208,169 @@ impl<K: StoredKind> Service<K> {
         let writer = caller.authorize_write::<K>()?;
         let ItemWrite { id, precondition } = request.try_into()?;
         let by = writer.user_id();
+        let aging = self.aging_period();
         self.write(caller, by, id, precondition, move |mut item, at| {
             if item.is_shared() {
                 return Ok(Effect::Unchanged(item));
             }
             item.organization_id = None;
+            item.aging_expire_time = aging.map(|period| at.plus(period));
             item.touch(by, at);
             Ok(Effect::Changed(item, ChangeType::Unassigned))
         })
         .await
     }
 
-    /// A write of the live item `id`: `decide` says what it does, once the
-    /// item is locked and its etag, if the request has one, matches.
+    /// Holds a shared item for an organization, or extends that
+    /// organization's hold to now plus the ttl.
+    pub async fn hold(&self, caller: &Caller, request: impl Parse<HoldRequest>) -> Result<Item<K>> {
+        let rights = caller.authorize_holds::<K>()?;
+        let HoldRequest {
+            id,
+            organization_id,
+            ttl,
+            precondition,
+        } = request.try_into()?;
+        let organization_id = rights.for_organization(organization_id)?;
+        if rights.is_limited() {
+            self.within_hold_limit(organization_id, 1, &[id]).await?;
+        }
+        let by = rights.user_id();
+        self.write(caller, by, id, precondition, move |mut item, at| {
+            if !item.is_available_to(organization_id, at) {
+                return Err(Error::NotAvailable(K::RESOURCE));
+            }
+            item.hold_for(organization_id, at.plus(ttl.get()));
+            item.touch(by, at);
+            Ok(Effect::Changed(item, ChangeType::Held))
+        })
+        .await
+    }
+
+    /// Ends the caller's hold (any hold, for an admin); an item the caller
+    /// does not hold is left as is, so that a reseller learns nothing of
+    /// other tenants' holds.
+    pub async fn release_hold(
+        &self,
+        caller: &Caller,
+        request: impl Parse<ItemWrite>,
+    ) -> Result<Item<K>> {
+        let rights = caller.authorize_holds::<K>()?;
+        let ItemWrite { id, precondition } = request.try_into()?;
+        let by = rights.user_id();
+        self.write(
+            caller,
+            by,
+            id,
+            precondition,
+            move |mut item, at| match item.hold_at(at) {
+                Some(hold) if rights.may_release(hold.organization_id) => {
+                    item.hold = None;
+                    item.touch(by, at);
+                    Ok(Effect::Changed(item, ChangeType::HoldReleased))
+                }
+                _ => Ok(Effect::Unchanged(item)),
+            },
+        )
+        .await
+    }
+
+    /// Takes `count` items that the organization could hold now, lowest
+    /// identifiers first, and assigns or holds them all, or none.
+    pub async fn allocate(
+        &self,
+        caller: &Caller,
+        request: impl Parse<AllocationRequest>,
+    ) -> Result<Vec<Item<K>>> {
+        let AllocationRequest {
+            organization_id,
+            count,
+            country,
+            prefix,
+            hold,
+            request,
+        } = {
+            // Assigning is an admin's; holding is a reseller's too.
+            let rights = caller.authorize_holds::<K>()?;
+            let parsed: AllocationRequest = request.try_into()?;
+            if parsed.hold.is_none() {
+                caller.authorize_write::<K>()?;
+            }
+            rights.for_organization(parsed.organization_id)?;
+            if rights.is_limited() {
+                self.within_hold_limit(parsed.organization_id, u64::from(parsed.count), &[])
+                    .await?;
+            }
+            parsed
+        };
+        let by = caller.user_id();
+        let remember = self.remember(Precondition {
+            etag: None,
+            request,
+        });
+        let allocation = Allocation {
+            organization_id,
+            count,
+            country,
+            prefix,
+            hold,
+        };
+        let allocated = self.repository.allocate(allocation, by, remember).await?;
+        Ok(allocated
+            .into_iter()
+            .map(|item| shown_to(caller, item))
+            .collect())
+    }
+
+    /// Refuses `more` holds for `organization` if they would pass the hold
+    /// limit (holds of `except` are being extended, not added).
+    async fn within_hold_limit(
+        &self,
+        organization: crate::domain::OrganizationId,
+        more: u64,
+        except: &[ItemId],
+    ) -> Result<()> {
+        let limit = self.changes.max_holds_per_organization;
+        let held = self
+            .repository
+            .holds_of(organization, Timestamp::now(), except.to_vec())
+            .await?;
+        if held + more > u64::from(limit) {
+            return Err(Error::HoldLimitReached { limit });
+        }
+        Ok(())
+    }
+
+    /// How long an item of this kind rests after it leaves an
+    /// organization, if it does.
+    fn aging_period(&self) -> Option<std::time::Duration> {
+        let period = self.changes.aging_period;
+        (K::AGES && !period.is_zero()).then_some(period)
+    }
+
+    /// A write of the live item `id` that the caller can see: `decide` says
+    /// what it does, once the item is locked and its etag, if the request
+    /// has one, matches.
     async fn write(
+        &self,
+        caller: &Caller,
+        by: UserId,
+        id: ItemId,
+        precondition: Precondition,
+        decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
+    ) -> Result<Item<K>> {
+        let visibility = caller.visibility();
+        self.write_any(caller, by, id, precondition, move |item, at| {
+            if item.is_deleted() || !visibility.shows(&item) {
+                return Err(Error::NotFound(K::RESOURCE));
+            }
+            decide(item, at)
+        })
+        .await
+    }
+
+    /// A write of the item `id`, deleted or not.
+    async fn write_any(
         &self,
         caller: &Caller,
         by: UserId,
@@ -265,6 +440,7 @@ impl<K: StoredKind> Service<K> {
                 values,
                 search,
                 search_description: true,
+                available_at: None,
             },
             sort,
             paging,
@@ -294,7 +470,7 @@ impl<K: StoredKind> Service<K> {
         let query = ListQuery {
             filter: Filter {
                 search,
-                ..Filter::available_to(caller.availability_for(organization_id)?)
+                ..Filter::available_to(caller.availability_for(organization_id)?, Timestamp::now())
             },
             sort: Sort {
                 field: SortField::Value,
@@ -317,7 +493,8 @@ impl<K: StoredKind> Service<K> {
             id,
             organization_id,
         } = request.try_into()?;
-        let filter = Filter::available_to(caller.availability_for(organization_id)?);
+        let filter =
+            Filter::available_to(caller.availability_for(organization_id)?, Timestamp::now());
         let found = self
             .repository
             .find(caller.visibility(), id, filter)
@@ -363,12 +540,14 @@ impl<K: StoredKind> Service<K> {
     }
 }
 
-/// The item as `caller` may see it: the ids of the staff who wrote it are
-/// for staff only.
+/// The item as `caller` may see it now: an expired hold or a finished rest
+/// is none; the ids of the staff who wrote it and the rest are for staff
+/// only, and a hold for its organization only.
 pub(crate) fn shown_to<K: StoredKind>(caller: &Caller, item: Item<K>) -> Item<K> {
+    let item = item.as_seen_at(Timestamp::now());
     if caller.is_staff() {
         item
     } else {
-        item.without_staff_ids()
+        item.for_reseller(caller.organization_id())
     }
 }

@@ -2,8 +2,9 @@
 //! rights apply.
 
 use crate::domain::{
-    CountryCode, ItemId, NewItem, OrganizationId, PageRequest, PageToken, Patch, Precondition,
-    RequestKey, ResourceKind, Revision, SearchText, Sort, SortOrder, Status, Timestamp,
+    CountryCode, HoldTtl, ItemId, NewItem, NumberPrefix, OrganizationId, PageRequest, PageToken,
+    Patch, Precondition, RequestKey, ResourceKind, Revision, SearchText, Sort, SortOrder, Status,
+    Timestamp,
 };
 
 /// `Create…`: the item, and the write's `request_id`.
@@ -34,6 +35,28 @@ pub struct AssignmentRequest {
     pub id: ItemId,
     pub organization_id: OrganizationId,
     pub precondition: Precondition,
+}
+
+/// `Hold…`: which item, for whom, how long.
+#[derive(Debug)]
+pub struct HoldRequest {
+    pub id: ItemId,
+    pub organization_id: OrganizationId,
+    pub ttl: HoldTtl,
+    pub precondition: Precondition,
+}
+
+/// `AllocateDids`: how many, which, for whom, and whether to hold them
+/// rather than assign them.
+#[derive(Debug)]
+pub struct AllocationRequest {
+    pub organization_id: OrganizationId,
+    pub count: u32,
+    pub country: Option<CountryCode>,
+    pub prefix: Option<NumberPrefix>,
+    /// `Some`: hold for this long; `None`: assign.
+    pub hold: Option<HoldTtl>,
+    pub request: Option<RequestKey>,
 }
 
 /// `List…History`: which item, which pages.

@@ -3,7 +3,7 @@
 //! the build here until it is stored.
 
 use super::entity::{Field, StoredKind};
-use crate::domain::{Change, Identifier, Item, Placement};
+use crate::domain::{Change, Hold, Identifier, Item, Placement};
 use sea_orm::{DbErr, FromQueryResult, IdenStatic, QueryResult, Value};
 
 /// A row loads straight into the domain's types: the database's constraints
@@ -24,12 +24,23 @@ impl<K: StoredKind> FromQueryResult for Item<K> {
             created_by: row.try_get_by(column(Field::CreatedBy))?,
             updated_by: row.try_get_by(column(Field::UpdatedBy))?,
             deleted_by: row.try_get_by(column(Field::DeletedBy))?,
+            hold: match (
+                row.try_get_by(column(Field::HoldOrganizationId))?,
+                row.try_get_by(column(Field::HoldExpireTime))?,
+            ) {
+                (Some(organization_id), Some(expire_time)) => Some(Hold {
+                    organization_id,
+                    expire_time,
+                }),
+                _ => None,
+            },
+            aging_expire_time: row.try_get_by(column(Field::AgingExpireTime))?,
         })
     }
 }
 
 /// Every column of `item`'s row, with the comparison keys derived from it.
-pub(super) fn row<K: StoredKind>(item: &Item<K>) -> [(Field, Value); 14] {
+pub(super) fn row<K: StoredKind>(item: &Item<K>) -> [(Field, Value); 17] {
     let Item {
         id,
         value,
@@ -43,6 +54,8 @@ pub(super) fn row<K: StoredKind>(item: &Item<K>) -> [(Field, Value); 14] {
         created_by,
         updated_by,
         deleted_by,
+        hold,
+        aging_expire_time,
     } = item.clone();
     [
         (Field::Id, id.into()),
@@ -62,6 +75,12 @@ pub(super) fn row<K: StoredKind>(item: &Item<K>) -> [(Field, Value); 14] {
         (Field::CreatedBy, created_by.into()),
         (Field::UpdatedBy, updated_by.into()),
         (Field::DeletedBy, deleted_by.into()),
+        (
+            Field::HoldOrganizationId,
+            hold.map(|h| h.organization_id).into(),
+        ),
+        (Field::HoldExpireTime, hold.map(|h| h.expire_time).into()),
+        (Field::AgingExpireTime, aging_expire_time.into()),
     ]
 }
 

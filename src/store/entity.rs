@@ -27,6 +27,9 @@ pub enum Field {
     CreatedBy,
     UpdatedBy,
     DeletedBy,
+    HoldOrganizationId,
+    HoldExpireTime,
+    AgingExpireTime,
 }
 
 /// A resource kind with its table.
@@ -75,6 +78,9 @@ macro_rules! inventory_table {
                 pub created_by: Option<UserId>,
                 pub updated_by: Option<UserId>,
                 pub deleted_by: Option<UserId>,
+                pub hold_organization_id: Option<OrganizationId>,
+                pub hold_expire_time: Option<Timestamp>,
+                pub aging_expire_time: Option<Timestamp>,
             }
 
             #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -107,6 +113,9 @@ macro_rules! inventory_table {
                     Field::CreatedBy => Column::CreatedBy,
                     Field::UpdatedBy => Column::UpdatedBy,
                     Field::DeletedBy => Column::DeletedBy,
+                    Field::HoldOrganizationId => Column::HoldOrganizationId,
+                    Field::HoldExpireTime => Column::HoldExpireTime,
+                    Field::AgingExpireTime => Column::AgingExpireTime,
                 }
             }
         }

@@ -10,7 +10,8 @@ use super::entity::{Field, StoredKind};
 use super::repository::Repository;
 use super::revisions::{Positions, positions};
 use crate::domain::{
-    Change, CountryCode, Identifier, ItemId, Page, PageMeta, PageRequest, Revision, Timestamp,
+    Change, ChangeType, CountryCode, Identifier, ItemId, Page, PageMeta, PageRequest, Revision,
+    Timestamp,
 };
 use crate::error::{Error, Result};
 use sea_orm::sea_query::{
@@ -54,6 +55,24 @@ pub(super) async fn change_at<K: StoredKind>(
         .and_where(column("revision").eq(revision))
         .to_owned();
     Ok(load(db, &select).await?.pop())
+}
+
+/// The first `count` assignments and holds from revision `first` on: the
+/// changes of one allocation, which took its revisions in one run.
+pub(super) async fn allocated_from<K: StoredKind>(
+    db: &impl ConnectionTrait,
+    first: Revision,
+    count: u32,
+) -> Result<Vec<Change<K>>, DbErr> {
+    let select = changes::<K>()
+        .and_where(column("revision").gte(first))
+        .and_where(
+            column("change_type").is_in([ChangeType::Assigned.as_str(), ChangeType::Held.as_str()]),
+        )
+        .order_by(Alias::new("revision"), Order::Asc)
+        .limit(u64::from(count))
+        .to_owned();
+    load(db, &select).await
 }
 
 impl<K: StoredKind> Repository<K> {

@@ -15,7 +15,7 @@
 
 use super::entity::{Field, StoredKind};
 use super::repository::Repository;
-use super::selection::{counted, selection};
+use super::selection::{counted, counted_but_unavailable, selection};
 use crate::budget::StreamPass;
 use crate::domain::{
     Cursor, Identifier, Item, ItemId, ListQuery, Page, PageMeta, PageToken, SortField, SortKey,
@@ -212,7 +212,21 @@ async fn total<K: StoredKind>(
         .map(|row| row.try_get("", "total"))
         .transpose()?
         .unwrap_or_default();
-    u64::try_from(total).map_err(|_| Error::internal(format!("a kept count is negative: {total}")))
+    let total = u64::try_from(total)
+        .map_err(|_| Error::internal(format!("a kept count is negative: {total}")))?;
+    // Holds and rests end by the clock, which no kept count can follow:
+    // the few rows they take out are counted and taken away.
+    let unavailable = match counted_but_unavailable::<K>(visibility, &query.filter) {
+        Some(condition) => {
+            K::Entity::find()
+                .filter(condition)
+                .into_model::<Item<K>>()
+                .count(txn)
+                .await?
+        }
+        None => 0,
+    };
+    Ok(total.saturating_sub(unavailable))
 }
 
 /// The rows of `query` that `visibility` shows, unordered (for counting).

@@ -14,7 +14,7 @@ mod selection;
 pub use entity::StoredKind;
 pub use history::HistoryReceiver;
 pub use listing::PageReceiver;
-pub use repository::{Remember, Repository};
+pub use repository::{Allocation, Remember, Repository};
 pub use revisions::{Feed, Positions};
 
 use migrations::Migrator;

@@ -19,19 +19,20 @@
 use super::Store;
 use super::columns::{change_row, row};
 use super::entity::{Field, StoredKind};
-use super::history::change_at;
+use super::history::{allocated_from, change_at};
 use super::idempotency::{self, Remembered};
 use super::revisions;
 use super::selection::selection;
 use crate::domain::{
-    Change, ChangeType, Effect, Filter, Identifier, Item, ItemId, Placement, RequestKey, Revision,
-    Timestamp, UserId, Visibility,
+    Change, ChangeType, CountryCode, Effect, Filter, HoldTtl, Identifier, Item, ItemId,
+    NumberPrefix, OrganizationId, Placement, RequestKey, Revision, Timestamp, UserId, Visibility,
 };
 use crate::error::{Error, Result};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use std::marker::PhantomData;
 use tracing::Instrument;
@@ -58,19 +59,37 @@ pub struct Remember {
     pub since: Timestamp,
 }
 
-/// What a write is about: a new item, or a live one and what to do to it.
+/// What a write is about: a new item, an existing one and what to do to
+/// it, or the items an allocation takes.
 enum Target<K: StoredKind, F> {
     New(Item<K>),
     Existing(ItemId, F),
+    Allocation(Allocation),
 }
 
-/// What a write did: the item, and the revision that answers it (its own
-/// change, or for a write that changed nothing the item's last change).
-struct Written<K: StoredKind> {
-    item: Item<K>,
-    revision: Revision,
-    changed: bool,
+/// `count` shared items an organization could hold now, lowest identifiers
+/// first, in its country and starting with its prefix if given; assigned to
+/// it, or held for `hold`.
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    pub organization_id: OrganizationId,
+    pub count: u32,
+    pub country: Option<CountryCode>,
+    pub prefix: Option<NumberPrefix>,
+    pub hold: Option<HoldTtl>,
 }
+
+/// What a write did: the items, the revision that answers it (its first
+/// change, or for a write that changed nothing the item's last change), and
+/// its last change, if it made one.
+struct Written<K: StoredKind> {
+    items: Vec<Item<K>>,
+    revision: Revision,
+    last: Option<Revision>,
+}
+
+/// The decision type of writes that decide nothing themselves.
+type Never<K> = fn(Item<K>, Timestamp) -> Result<Effect<K>>;
 
 impl<K: StoredKind> Repository<K> {
     pub fn new(store: Store) -> Self {
@@ -107,13 +126,136 @@ impl<K: StoredKind> Repository<K> {
         by: UserId,
         remember: Option<Remember>,
     ) -> Result<Item<K>> {
-        type Never<K> = fn(Item<K>, Timestamp) -> Result<Effect<K>>;
-        self.write(by, remember, Target::<K, Never<K>>::New(item))
+        self.write(Some(by), remember, Target::<K, Never<K>>::New(item))
             .await
+            .map(one)
     }
 
-    /// Changes the live item `id` as `decide` says, given the item as it is
-    /// (locked until the write commits) and the write's instant.
+    /// Takes the items `allocation` asks for, all or none. A deadlock is
+    /// retried: an allocation moves many items, whose kept counts' row
+    /// triggers (MariaDB) lock count cells in row order, so two overlapping
+    /// allocations can deadlock there, and the loser must not fail for it.
+    pub async fn allocate(
+        &self,
+        allocation: Allocation,
+        by: UserId,
+        remember: Option<Remember>,
+    ) -> Result<Vec<Item<K>>> {
+        const ATTEMPTS: u32 = 8;
+        let mut attempt = 1;
+        loop {
+            let target = Target::<K, Never<K>>::Allocation(allocation.clone());
+            match self.write(Some(by), remember.clone(), target).await {
+                Err(Error::Aborted(cause)) if attempt < ATTEMPTS => {
+                    tracing::debug!(error = %cause, attempt, "allocation deadlocked: retrying");
+                    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 20);
+                    let pause = 10 * u64::from(attempt) + jitter;
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                    attempt += 1;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
+    /// Creates many items in one transaction, each with its change: an item
+    /// whose identifier a live item (or an earlier item of the batch) has
+    /// is refused as taken. With `atomic`, one refused item writes nothing
+    /// (the others answer `BatchAborted`). Answers per item, in order.
+    pub async fn import(
+        &self,
+        items: Vec<Item<K>>,
+        by: UserId,
+        atomic: bool,
+    ) -> Result<Vec<Result<Item<K>>>> {
+        let answers = self
+            .detached(move |repository| async move {
+                let store = &repository.store;
+                let _writer = store.writer().await;
+                let txn = store.begin_write().await?;
+                let answers = taken_or_new(&txn, items).await?;
+                let refused = answers.iter().any(Result::is_err);
+                if atomic && refused {
+                    txn.rollback().await?;
+                    return Ok(Ok(answers
+                        .into_iter()
+                        .map(|answer| answer.and(Err(Error::BatchAborted)))
+                        .collect()));
+                }
+                let new: Vec<Item<K>> = answers
+                    .iter()
+                    .filter_map(|a| a.as_ref().ok())
+                    .cloned()
+                    .collect();
+                if new.is_empty() {
+                    txn.rollback().await?;
+                    return Ok(Ok(answers));
+                }
+                if let Err(error) = insert_all(&txn, &new).await {
+                    txn.rollback().await?;
+                    // Taken meanwhile by a concurrent writer: go row by row.
+                    return if is_taken(&error) {
+                        Ok(Err(answers))
+                    } else {
+                        Err(error.into())
+                    };
+                }
+                let mut changes: Vec<_> = new
+                    .iter()
+                    .map(|item| change(item, ChangeType::Created, Some(by), item.updated_at, None))
+                    .collect();
+                let (_, last) = log(&txn, &mut changes).await?;
+                txn.commit().await?;
+                store.feed().advance(last);
+                Ok(Ok(answers))
+            })
+            .await?;
+        match answers {
+            Ok(answers) => Ok(answers),
+            Err(answers) if atomic => Ok(answers
+                .into_iter()
+                .map(|answer| {
+                    answer.and(Err(Error::Aborted(DbErr::Custom(
+                        "an identifier of the batch was taken meanwhile: retry the batch".into(),
+                    ))))
+                })
+                .collect()),
+            Err(answers) => {
+                let mut created = Vec::with_capacity(answers.len());
+                for answer in answers {
+                    created.push(match answer {
+                        Ok(item) => self.create(item, by, None).await,
+                        refused => refused,
+                    });
+                }
+                Ok(created)
+            }
+        }
+    }
+
+    /// How many live holds `organization` has at `now`, but for those of
+    /// `except`.
+    pub async fn holds_of(
+        &self,
+        organization: OrganizationId,
+        now: Timestamp,
+        except: Vec<ItemId>,
+    ) -> Result<u64> {
+        self.detached(move |repository| async move {
+            Ok(K::Entity::find()
+                .filter(K::column(Field::HoldOrganizationId).eq(organization))
+                .filter(K::column(Field::HoldExpireTime).gt(now))
+                .filter(K::column(Field::Id).is_not_in(except))
+                .into_model::<Item<K>>()
+                .count(repository.store.connection()?)
+                .await?)
+        })
+        .await
+    }
+
+    /// Changes the item `id` (deleted or not) as `decide` says, given the
+    /// item as it is (locked until the write commits) and the write's
+    /// instant.
     pub async fn change<F>(
         &self,
         id: ItemId,
@@ -124,7 +266,41 @@ impl<K: StoredKind> Repository<K> {
     where
         F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
     {
-        self.write(by, remember, Target::Existing(id, decide)).await
+        self.write(Some(by), remember, Target::Existing(id, decide))
+            .await
+            .map(one)
+    }
+
+    /// Records the expiry of the holds that have ended, oldest first, up to
+    /// `limit` of them: each in its own write, so that another process
+    /// sweeping at the same time finds the hold already cleared. Returns
+    /// how many it found.
+    pub async fn expire_holds(&self, limit: u64) -> Result<usize> {
+        let now = Timestamp::now();
+        let ended: Vec<ItemId> = self
+            .detached(move |repository| async move {
+                Ok(K::Entity::find()
+                    .select_only()
+                    .column(K::column(Field::Id))
+                    .filter(K::column(Field::HoldExpireTime).lte(now))
+                    .order_by_asc(K::column(Field::HoldExpireTime))
+                    .limit(limit)
+                    .into_tuple()
+                    .all(repository.store.connection()?)
+                    .await?)
+            })
+            .await?;
+        for &id in &ended {
+            let unchanged = |item, _: Timestamp| Ok(Effect::Unchanged(item));
+            match self
+                .write(None, None, Target::Existing(id, unchanged))
+                .await
+            {
+                Ok(_) | Err(Error::NotFound(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(ended.len())
     }
 
     /// One write, in one transaction with its change and its remembered
@@ -132,21 +308,26 @@ impl<K: StoredKind> Repository<K> {
     /// change that answered it, and writes nothing.
     async fn write<F>(
         &self,
-        by: UserId,
+        by: Option<UserId>,
         remember: Option<Remember>,
         target: Target<K, F>,
-    ) -> Result<Item<K>>
+    ) -> Result<Vec<Item<K>>>
     where
         F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
     {
+        let shape = match &target {
+            Target::Allocation(allocation) => Shape::Allocated(allocation.count),
+            _ => Shape::One,
+        };
         self.detached(move |repository| async move {
             let store = &repository.store;
             let _writer = store.writer().await;
             let txn = store.begin_write().await?;
             if let Some(Remember { key, since }) = &remember
-                && let Some(earlier) = idempotency::recall(&txn, by, key, *since).await?
+                && let Some(user) = by
+                && let Some(earlier) = idempotency::recall(&txn, user, key, *since).await?
             {
-                let answer = answer::<K>(&txn, key, earlier).await;
+                let answer = answer::<K>(&txn, key, earlier, shape).await;
                 txn.rollback().await?;
                 return answer;
             }
@@ -154,20 +335,23 @@ impl<K: StoredKind> Repository<K> {
                 Ok(written) => written,
                 Err(error) => {
                     txn.rollback().await?;
-                    return repository.after_failure(by, remember, error).await;
+                    return repository.after_failure(by, remember, error, shape).await;
                 }
             };
             if let Some(Remember { key, .. }) = &remember
-                && let Err(error) = idempotency::remember(&txn, by, key, written.revision).await
+                && let Some(user) = by
+                && let Err(error) = idempotency::remember(&txn, user, key, written.revision).await
             {
                 txn.rollback().await?;
-                return repository.after_failure(by, remember, error.into()).await;
+                return repository
+                    .after_failure(by, remember, error.into(), shape)
+                    .await;
             }
             txn.commit().await?;
-            if written.changed {
-                store.feed().advance(written.revision);
+            if let Some(last) = written.last {
+                store.feed().advance(last);
             }
-            Ok(written.item)
+            Ok(written.items)
         })
         .await
     }
@@ -176,16 +360,17 @@ impl<K: StoredKind> Repository<K> {
     /// retry of itself: then the retry's answer is the answer.
     async fn after_failure(
         &self,
-        by: UserId,
+        by: Option<UserId>,
         remember: Option<Remember>,
         error: Error,
-    ) -> Result<Item<K>> {
-        let Some(Remember { key, since }) = remember else {
+        shape: Shape,
+    ) -> Result<Vec<Item<K>>> {
+        let (Some(by), Some(Remember { key, since })) = (by, remember) else {
             return Err(error);
         };
         let db = self.store.connection()?;
         match idempotency::recall(db, by, &key, since).await? {
-            Some(earlier) => answer::<K>(db, &key, earlier).await,
+            Some(earlier) => answer::<K>(db, &key, earlier, shape).await,
             None => Err(error),
         }
     }
@@ -210,80 +395,334 @@ impl<K: StoredKind> Repository<K> {
     }
 }
 
-/// Writes the item and its change, with the next revision.
+/// Writes the items and their changes, each with the next revision.
 async fn apply<K: StoredKind, F>(
     txn: &DatabaseTransaction,
-    by: UserId,
+    by: Option<UserId>,
     target: Target<K, F>,
 ) -> Result<Written<K>>
 where
     F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>>,
 {
-    let (item, change_type, before) = match target {
+    match target {
         Target::New(item) => {
             insert(txn, &item).await.map_err(|e| taken_or(e, &item))?;
-            (item, ChangeType::Created, None)
+            let at = item.updated_at;
+            let revision = record(txn, &item, ChangeType::Created, by, at, None).await?;
+            Ok(Written {
+                items: vec![item],
+                revision,
+                last: Some(revision),
+            })
         }
         Target::Existing(id, decide) => {
-            let current = live_for_update::<K>(txn, id)
+            let current = for_update::<K>(txn, id)
                 .await?
                 .ok_or(Error::NotFound(K::RESOURCE))?;
-            let before = Placement::of(&current);
-            let at = Timestamp::now_after(current.updated_at);
-            match decide(current, at)? {
-                Effect::Unchanged(item) => {
-                    let revision = latest_revision::<K>(txn, id).await?;
-                    return Ok(Written {
-                        item,
-                        revision,
-                        changed: false,
-                    });
-                }
-                Effect::Changed(item, change_type) => {
-                    overwrite(txn, &item)
-                        .await
-                        .map_err(|e| taken_or(e, &item))?;
-                    (item, change_type, before)
-                }
-            }
+            let (item, change) = change_locked(txn, by, current, decide).await?;
+            let revision = match change {
+                Some(revision) => revision,
+                None => latest_revision::<K>(txn, id).await?,
+            };
+            Ok(Written {
+                items: vec![item],
+                revision,
+                last: change,
+            })
         }
+        Target::Allocation(allocation) => allocate(txn, by, allocation).await,
+    }
+}
+
+/// Changes a locked item as `decide` says. A hold found expired is recorded
+/// as such first, so that the write decides on the item as every read
+/// already sees it, and the expiry is recorded once, by whichever write or
+/// sweep locks the item first. Returns the item and the revision of the
+/// last change made, if any.
+async fn change_locked<K: StoredKind, F>(
+    txn: &DatabaseTransaction,
+    by: Option<UserId>,
+    mut current: Item<K>,
+    decide: F,
+) -> Result<(Item<K>, Option<Revision>)>
+where
+    F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>>,
+{
+    let at = Timestamp::now_after(current.updated_at);
+    let mut expired = None;
+    if let Some(hold) = current.hold.filter(|hold| hold.expire_time <= at) {
+        // Reads stopped showing the hold at its expiry: the item as seen
+        // does not change now, so neither do its `updated_at` and etag.
+        let before = Placement::of(&current);
+        current.hold = None;
+        overwrite(txn, &current).await?;
+        let change = ChangeType::HoldExpired;
+        expired = Some(record(txn, &current, change, None, hold.expire_time, before).await?);
+    }
+    let before = Placement::of(&current);
+    match decide(current, at)? {
+        Effect::Unchanged(item) => Ok((item, expired)),
+        Effect::Changed(item, change_type) => {
+            overwrite(txn, &item)
+                .await
+                .map_err(|e| taken_or(e, &item))?;
+            let at = item.updated_at;
+            let revision = record(txn, &item, change_type, by, at, before).await?;
+            Ok((item, Some(revision)))
+        }
+    }
+}
+
+/// Locks the items an allocation takes and assigns or holds them, in a
+/// few statements whatever their number: one update of the items, one run
+/// of revisions, one insert of the changes. Fewer available than asked is
+/// NOT_ENOUGH_AVAILABLE, and nothing is written.
+async fn allocate<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    by: Option<UserId>,
+    allocation: Allocation,
+) -> Result<Written<K>> {
+    let Allocation {
+        organization_id,
+        count,
+        country,
+        prefix,
+        hold,
+    } = allocation;
+    let filter = Filter::<K> {
+        shared: Some(true),
+        countries: country.into_iter().collect(),
+        ..Filter::available_to(Some(organization_id), Timestamp::now())
     };
-    let change = Change {
-        revision: revisions::next(txn).await?,
-        change_type,
-        at: item.updated_at,
-        by: Some(by),
-        item,
-        before,
-    };
-    let (columns, values): (Vec<_>, Vec<_>) = change_row(&change)
-        .into_iter()
-        .map(|(name, value)| (Alias::new(name), Expr::value(value)))
-        .unzip();
-    let insert = Query::insert()
-        .into_table(Alias::new(K::CHANGES))
-        .columns(columns)
-        .values_panic(values)
-        .to_owned();
-    txn.execute(&insert).await?;
+    let found = lock_available(txn, &filter, prefix.as_ref(), count as usize).await?;
+    if found.len() < count as usize {
+        return Err(Error::NotEnoughAvailable {
+            resource: K::RESOURCE,
+            available: found.len() as u64,
+        });
+    }
+    // One instant for all, after each item's last write.
+    let at = found
+        .iter()
+        .map(|item| Timestamp::now_after(item.updated_at))
+        .max()
+        .unwrap_or_else(Timestamp::now);
+    let mut changes = Vec::with_capacity(found.len());
+    let mut items = Vec::with_capacity(found.len());
+    for mut item in found {
+        if let Some(ended) = item.hold.filter(|hold| hold.expire_time <= at) {
+            // As in `change_locked`: the expiry first, as reads saw it.
+            let before = Placement::of(&item);
+            item.hold = None;
+            changes.push(change(
+                &item,
+                ChangeType::HoldExpired,
+                None,
+                ended.expire_time,
+                before,
+            ));
+        }
+        let before = Placement::of(&item);
+        item.touch(by, at);
+        let change_type = match hold {
+            Some(ttl) => {
+                item.hold_for(organization_id, at.plus(ttl.get()));
+                ChangeType::Held
+            }
+            None => {
+                item.assign_to(organization_id);
+                ChangeType::Assigned
+            }
+        };
+        changes.push(change(&item, change_type, by, at, before));
+        items.push(item);
+    }
+    // Every item now has the same holder, hold, rest and audit fields.
+    let mut update = K::Entity::update_many();
+    for (field, value) in row(&items[0]) {
+        if matches!(
+            field,
+            Field::OrganizationId
+                | Field::HoldOrganizationId
+                | Field::HoldExpireTime
+                | Field::AgingExpireTime
+                | Field::UpdatedAt
+                | Field::UpdatedBy
+        ) {
+            update = update.col_expr(K::column(field), Expr::value(value));
+        }
+    }
+    update
+        .filter(K::column(Field::Id).is_in(items.iter().map(|item| item.id)))
+        .exec(txn)
+        .await?;
+    let (first, last) = log(txn, &mut changes).await?;
     Ok(Written {
-        revision: change.revision,
-        item: change.item,
-        changed: true,
+        items,
+        revision: first,
+        last: Some(last),
     })
 }
 
+/// Locks up to `count` items that `filter` keeps (and that start with
+/// `prefix`), lowest identifiers first. Candidates are read without locks,
+/// then locked by id, skipping rows other writers hold (PostgreSQL and
+/// MariaDB), so that concurrent allocations take different items rather
+/// than wait on, or fail on, each other's; only the rows taken are locked
+/// (a locking read that sorts would lock every row it examined on MariaDB).
+async fn lock_available<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    filter: &Filter<K>,
+    prefix: Option<&NumberPrefix>,
+    count: usize,
+) -> Result<Vec<Item<K>>> {
+    let backend = txn.get_database_backend();
+    let key = || K::column(Field::ValueKey);
+    let available = || {
+        let mut select =
+            K::Entity::find().filter(selection(backend, Visibility::Everything, filter));
+        if let Some(prefix) = prefix {
+            // Digits only: nothing in the pattern needs escaping.
+            select = select.filter(key().like(format!("{}%", prefix.digits())));
+        }
+        select
+    };
+    let mut locked: Vec<Item<K>> = Vec::with_capacity(count);
+    let mut after: Option<(String, ItemId)> = None;
+    while locked.len() < count {
+        let need = (count - locked.len()) as u64;
+        let mut candidates = available();
+        if let Some((last_key, last_id)) = after.clone() {
+            candidates = candidates.filter(
+                Condition::any().add(key().gt(last_key.clone())).add(
+                    Condition::all()
+                        .add(key().eq(last_key))
+                        .add(K::column(Field::Id).gt(last_id)),
+                ),
+            );
+        }
+        let candidates: Vec<(String, ItemId)> = candidates
+            .select_only()
+            .column(key())
+            .column(K::column(Field::Id))
+            .order_by_asc(key())
+            .order_by_asc(K::column(Field::Id))
+            .limit(need)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let Some(last) = candidates.last().cloned() else {
+            break;
+        };
+        after = Some(last);
+        let ids = candidates.iter().map(|(_, id)| *id);
+        let mut taken = available()
+            .filter(K::column(Field::Id).is_in(ids))
+            .order_by_asc(key())
+            .order_by_asc(K::column(Field::Id))
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .into_model::<Item<K>>()
+            .all(txn)
+            .await?;
+        locked.append(&mut taken);
+        if (candidates.len() as u64) < need {
+            break;
+        }
+    }
+    locked.sort_by(|a, b| a.value.key().cmp(&b.value.key()).then(a.id.cmp(&b.id)));
+    Ok(locked)
+}
+
+/// A change of `item` (as it is now), its revision yet to be taken.
+fn change<K: StoredKind>(
+    item: &Item<K>,
+    change_type: ChangeType,
+    by: Option<UserId>,
+    at: Timestamp,
+    before: Option<Placement>,
+) -> Change<K> {
+    Change {
+        revision: Revision::ZERO,
+        change_type,
+        at,
+        by,
+        item: item.clone(),
+        before,
+    }
+}
+
+/// Rows per multi-row INSERT: well under every engine's limit of bound
+/// parameters (SQLite's 32,766) at the change log's 27 columns.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Numbers `changes` with a run of revisions taken at once and inserts
+/// them in a few statements. Returns the first and last revision.
+async fn log<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    changes: &mut [Change<K>],
+) -> Result<(Revision, Revision)> {
+    let n = u32::try_from(changes.len()).map_err(Error::internal)?;
+    let last = revisions::take(txn, n).await?;
+    let first = last.get() - i64::from(n) + 1;
+    for (offset, change) in changes.iter_mut().enumerate() {
+        change.revision = Revision::from(first + offset as i64);
+    }
+    for chunk in changes.chunks(ROWS_PER_INSERT) {
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new(K::CHANGES));
+        for (n, change) in chunk.iter().enumerate() {
+            let (columns, values): (Vec<_>, Vec<_>) = change_row(change)
+                .into_iter()
+                .map(|(name, value)| (Alias::new(name), Expr::value(value)))
+                .unzip();
+            if n == 0 {
+                insert.columns(columns);
+            }
+            insert.values_panic(values);
+        }
+        txn.execute(&insert).await?;
+    }
+    Ok((Revision::from(first), last))
+}
+
+/// Logs a change of `item` (as it is now written) with the next revision.
+async fn record<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    item: &Item<K>,
+    change_type: ChangeType,
+    by: Option<UserId>,
+    at: Timestamp,
+    before: Option<Placement>,
+) -> Result<Revision> {
+    let mut changes = [change(item, change_type, by, at, before)];
+    Ok(log(txn, &mut changes).await?.0)
+}
+
 async fn insert<K: StoredKind>(txn: &DatabaseTransaction, item: &Item<K>) -> Result<(), DbErr> {
-    let (columns, values): (Vec<_>, Vec<_>) = row(item)
-        .into_iter()
-        .map(|(field, value)| (K::column(field), Expr::value(value)))
-        .unzip();
-    let insert = Query::insert()
-        .into_table(K::Entity::default())
-        .columns(columns)
-        .values_panic(values)
-        .to_owned();
-    txn.execute(&insert).await.map(drop)
+    insert_all(txn, std::slice::from_ref(item)).await
+}
+
+/// Inserts `items` in multi-row statements.
+async fn insert_all<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    items: &[Item<K>],
+) -> Result<(), DbErr> {
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let mut insert = Query::insert();
+        insert.into_table(K::Entity::default());
+        for (n, item) in chunk.iter().enumerate() {
+            let (columns, values): (Vec<_>, Vec<_>) = row(item)
+                .into_iter()
+                .map(|(field, value)| (K::column(field), Expr::value(value)))
+                .unzip();
+            if n == 0 {
+                insert.columns(columns);
+            }
+            insert.values_panic(values);
+        }
+        txn.execute(&insert).await?;
+    }
+    Ok(())
 }
 
 /// Writes every column of a stored item.
@@ -317,48 +756,106 @@ async fn latest_revision<K: StoredKind>(
         .unwrap_or(Revision::ZERO))
 }
 
-/// The answer remembered for `key`: the item as its change left it, if the
-/// request is the same.
+/// Each item, or `Taken` if a live item, or an earlier one of `items`, has
+/// its identifier (in its country, for Sender IDs).
+async fn taken_or_new<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    items: Vec<Item<K>>,
+) -> Result<Vec<Result<Item<K>>>> {
+    let per_country = K::RESOURCE.unique_per_country();
+    let identity = |key: String, country| (key, per_country.then_some(country));
+    let keys: Vec<String> = items.iter().map(|item| item.value.key()).collect();
+    let mut seen: std::collections::HashSet<(String, Option<CountryCode>)> = K::Entity::find()
+        .select_only()
+        .column(K::column(Field::ValueKey))
+        .column(K::column(Field::Country))
+        .filter(K::column(Field::DeletedAt).is_null())
+        .filter(K::column(Field::ValueKey).is_in(keys))
+        .into_tuple::<(String, CountryCode)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|(key, country)| identity(key, country))
+        .collect();
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            if seen.insert(identity(item.value.key(), item.country)) {
+                Ok(item)
+            } else {
+                Err(taken(&item))
+            }
+        })
+        .collect())
+}
+
+/// What a write answers: one item, or the items of an allocation.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    One,
+    Allocated(u32),
+}
+
+/// The one item of a single-item write.
+fn one<K: StoredKind>(mut items: Vec<Item<K>>) -> Item<K> {
+    items
+        .pop()
+        .expect("a single-item write answers with its item")
+}
+
+/// The answer remembered for `key`: the items as its changes left them, if
+/// the request is the same.
 async fn answer<K: StoredKind>(
     db: &impl ConnectionTrait,
     key: &RequestKey,
     earlier: Remembered,
-) -> Result<Item<K>> {
+    shape: Shape,
+) -> Result<Vec<Item<K>>> {
     if earlier.fingerprint != key.fingerprint {
         return Err(Error::RequestIdReused);
     }
-    let change = change_at::<K>(db, earlier.revision).await?;
-    change.map(|change| change.item).ok_or_else(|| {
-        Error::internal(format!(
+    let changes = match shape {
+        Shape::One => change_at::<K>(db, earlier.revision)
+            .await?
+            .into_iter()
+            .collect(),
+        Shape::Allocated(count) => allocated_from::<K>(db, earlier.revision, count).await?,
+    };
+    if changes.is_empty() {
+        return Err(Error::internal(format!(
             "the remembered revision {} is not in the log",
             earlier.revision.get()
-        ))
-    })
+        )));
+    }
+    Ok(changes.into_iter().map(|change| change.item).collect())
 }
 
 /// A unique violation means the identifier is taken.
 fn taken_or<K: StoredKind>(error: DbErr, item: &Item<K>) -> Error {
     if is_taken(&error) {
-        Error::Taken {
-            resource: K::RESOURCE,
-            value: item.value.as_str().to_owned(),
-            country: item.country,
-        }
+        taken(item)
     } else {
         error.into()
     }
 }
 
-/// The live item `id`, locked until the transaction ends: FOR UPDATE on
-/// PostgreSQL and MariaDB; SQLite's write transaction already excludes other
-/// writers.
-async fn live_for_update<K: StoredKind>(
+fn taken<K: StoredKind>(item: &Item<K>) -> Error {
+    Error::Taken {
+        resource: K::RESOURCE,
+        value: item.value.as_str().to_owned(),
+        country: item.country,
+    }
+}
+
+/// The item `id`, deleted or not, locked until the transaction ends: FOR
+/// UPDATE on PostgreSQL and MariaDB; SQLite's write transaction already
+/// excludes other writers.
+async fn for_update<K: StoredKind>(
     txn: &impl ConnectionTrait,
     id: ItemId,
 ) -> Result<Option<Item<K>>, DbErr> {
     K::Entity::find()
         .filter(K::column(Field::Id).eq(id))
-        .filter(K::column(Field::DeletedAt).is_null())
         .lock_exclusive()
         .into_model::<Item<K>>()
         .all(txn)

@@ -13,21 +13,24 @@ const CHANNEL: &str = "numbering_changes";
 /// watches: a point read of one row.
 const POLL: Duration = Duration::from_millis(200);
 
-/// The next revision, taken by updating the counter row: the writer holds
-/// it until it commits, so revisions commit in order.
-pub(super) async fn next(txn: &impl ConnectionTrait) -> Result<Revision, DbErr> {
+/// The next `n` revisions (n ≥ 1), taken in one update of the counter row:
+/// the writer holds the row until it commits, so revisions commit in order.
+/// Returns the last; the run is the `n` revisions up to it.
+pub(super) async fn take(txn: &impl ConnectionTrait, n: u32) -> Result<Revision, DbErr> {
     let backend = txn.get_database_backend();
     let taken = match backend {
         DbBackend::MySql => {
             // MariaDB's UPDATE has no RETURNING: LAST_INSERT_ID(expr) keeps
             // the value for this connection.
-            txn.execute_unprepared(
-                "UPDATE revision_head SET revision = LAST_INSERT_ID(revision + 1) WHERE id = 1",
-            )
+            txn.execute_unprepared(&format!(
+                "UPDATE revision_head SET revision = LAST_INSERT_ID(revision + {n}) WHERE id = 1"
+            ))
             .await?;
-            "SELECT LAST_INSERT_ID() AS revision"
+            "SELECT LAST_INSERT_ID() AS revision".to_owned()
         }
-        _ => "UPDATE revision_head SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+        _ => format!(
+            "UPDATE revision_head SET revision = revision + {n} WHERE id = 1 RETURNING revision"
+        ),
     };
     let row = txn
         .query_one_raw(Statement::from_string(backend, taken))

@@ -18,9 +18,50 @@ pub(super) fn selection<K: StoredKind>(
     visibility: Visibility,
     filter: &Filter<K>,
 ) -> Condition {
-    Condition::all()
+    let mut all = Condition::all()
         .add(kept::<Items<K>, K>(visibility, filter))
-        .add(matched(backend, filter))
+        .add(matched(backend, filter));
+    if let Some(unavailable) = unavailable::<K>(filter) {
+        all = all.add(unavailable.not());
+    }
+    all
+}
+
+/// The rows the kept counts include but `filter`'s availability leaves out
+/// (shared items held for others, or resting): what a total summed from
+/// the counts must take away. `None` when availability does not apply.
+pub(super) fn counted_but_unavailable<K: StoredKind>(
+    visibility: Visibility,
+    filter: &Filter<K>,
+) -> Option<Condition> {
+    let unavailable = unavailable::<K>(filter)?;
+    Some(
+        Condition::all()
+            .add(kept::<Items<K>, K>(visibility, filter))
+            .add(unavailable),
+    )
+}
+
+/// Shared items that another organization than the filter's holds at its
+/// instant, or that rest then. Every comparison is guarded against NULL, so
+/// that the condition's negation is exact.
+fn unavailable<K: StoredKind>(filter: &Filter<K>) -> Option<Condition> {
+    let now = filter.available_at?;
+    let col = K::column;
+    let mut held = Condition::all()
+        .add(col(Field::HoldExpireTime).is_not_null())
+        .add(col(Field::HoldExpireTime).gt(now));
+    if let Holders::SharedAnd(Some(own)) = filter.holders {
+        held = held.add(col(Field::HoldOrganizationId).ne(own));
+    }
+    let resting = Condition::all()
+        .add(col(Field::AgingExpireTime).is_not_null())
+        .add(col(Field::AgingExpireTime).gt(now));
+    Some(
+        Condition::all()
+            .add(col(Field::OrganizationId).is_null())
+            .add(Condition::any().add(held).add(resting)),
+    )
 }
 
 /// The same condition over the kept counts (`{kind}_counts`), unless

@@ -8,6 +8,7 @@ mod resources;
 
 mod abuse;
 
+mod allocation;
 mod assignment;
 mod auth;
 mod available;
@@ -15,9 +16,11 @@ mod cli;
 mod concurrency;
 mod health;
 mod history;
+mod import;
 mod isolation;
 mod items;
 mod jwt;
+mod lifecycle;
 mod listing;
 mod matrix;
 mod observability;

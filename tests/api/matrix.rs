@@ -3,7 +3,9 @@
 //! fails if the service descriptor has an RPC the table does not cover.
 
 use crate::helpers::{Identity, TestApp, organization};
-use crate::resources::{AvailableParams, Changes, ListParams, Record, Resource, WatchParams};
+use crate::resources::{
+    AvailableParams, Changes, Dids, ImportRow, ListParams, Record, Resource, SenderIds, WatchParams,
+};
 use prost::Message;
 use std::collections::BTreeSet;
 use tonic::Code;
@@ -23,9 +25,15 @@ enum Op {
     History,
     AsOf,
     Watch,
+    Hold,
+    ReleaseHold,
+    Undelete,
+    Import,
+    /// DIDs only.
+    Allocate,
 }
 
-const OPS: [Op; 12] = [
+const OPS: [Op; 17] = [
     Op::Create,
     Op::Get,
     Op::Update,
@@ -38,6 +46,11 @@ const OPS: [Op; 12] = [
     Op::History,
     Op::AsOf,
     Op::Watch,
+    Op::Hold,
+    Op::ReleaseHold,
+    Op::Undelete,
+    Op::Import,
+    Op::Allocate,
 ];
 
 impl Op {
@@ -49,8 +62,50 @@ impl Op {
             Op::History => format!("List{}History", R::SINGULAR),
             Op::AsOf => format!("Get{}AsOf", R::SINGULAR),
             Op::Watch => format!("Watch{}", R::PLURAL),
+            Op::ReleaseHold => format!("Release{}Hold", R::SINGULAR),
+            Op::Allocate => format!("Allocate{}", R::PLURAL),
+            Op::Import => format!("Import{}", R::PLURAL),
             other => format!("{other:?}{}", R::SINGULAR),
         }
+    }
+}
+
+/// Allocation is for DIDs only.
+pub trait Allocates {
+    const ALLOCATES: bool;
+    fn allocate_one(
+        &self,
+        who: &Identity,
+        organization_id: &str,
+        hold: bool,
+    ) -> impl std::future::Future<Output = Result<(), tonic::Status>> + Send;
+}
+
+impl Allocates for Dids {
+    const ALLOCATES: bool = true;
+    async fn allocate_one(
+        &self,
+        who: &Identity,
+        organization_id: &str,
+        hold: bool,
+    ) -> Result<(), tonic::Status> {
+        let request = numbering::proto::v1::AllocateDidsRequest {
+            organization_id: organization_id.into(),
+            count: 1,
+            hold,
+            ..Default::default()
+        };
+        self.client()
+            .allocate_dids(who.request(request))
+            .await
+            .map(drop)
+    }
+}
+
+impl Allocates for SenderIds {
+    const ALLOCATES: bool = false;
+    async fn allocate_one(&self, _: &Identity, _: &str, _: bool) -> Result<(), tonic::Status> {
+        unreachable!("Sender IDs have no allocation")
     }
 }
 
@@ -73,7 +128,8 @@ enum Owner {
 }
 
 use Code::{
-    FailedPrecondition as Held, NotFound as Hidden, Ok as Allowed, PermissionDenied as Denied,
+    AlreadyExists as Live, FailedPrecondition as Held, NotFound as Hidden, Ok as Allowed,
+    PermissionDenied as Denied,
 };
 
 /// The contract, row by row: (operation, owner, [admin, accountant, reseller]).
@@ -136,6 +192,24 @@ const MATRIX: &[(Op, Owner, [Code; 3])] = &[
     (Op::Watch, Owner::Nobody, [Allowed, Allowed, Allowed]),
     (Op::Watch, Owner::Caller, [Allowed, Allowed, Allowed]),
     (Op::Watch, Owner::Another, [Allowed, Allowed, Denied]),
+    // Holds for the caller's organization (a reseller may hold for its
+    // own); an item not shared cannot be held, and another tenant's is
+    // hidden from a reseller.
+    (Op::Hold, Owner::Shared, [Allowed, Denied, Allowed]),
+    (Op::Hold, Owner::Caller, [Held, Denied, Held]),
+    (Op::Hold, Owner::Another, [Held, Denied, Hidden]),
+    (Op::Hold, Owner::Deleted, [Hidden, Denied, Hidden]),
+    (Op::ReleaseHold, Owner::Shared, [Allowed, Denied, Allowed]),
+    (Op::ReleaseHold, Owner::Caller, [Allowed, Denied, Allowed]),
+    (Op::ReleaseHold, Owner::Another, [Allowed, Denied, Hidden]),
+    (Op::ReleaseHold, Owner::Deleted, [Hidden, Denied, Hidden]),
+    (Op::Undelete, Owner::Shared, [Live, Denied, Denied]),
+    (Op::Undelete, Owner::Deleted, [Allowed, Denied, Denied]),
+    (Op::Import, Owner::Nobody, [Allowed, Denied, Denied]),
+    // Assigning allocations are an admin's; `Caller`: holding ones, for
+    // the caller's organization.
+    (Op::Allocate, Owner::Nobody, [Allowed, Denied, Denied]),
+    (Op::Allocate, Owner::Caller, [Allowed, Denied, Allowed]),
 ];
 
 /// The RPC names of a service, as its descriptor lists them.
@@ -151,20 +225,25 @@ pub fn described_rpcs(service: &str) -> BTreeSet<String> {
         .collect()
 }
 
-pub async fn every_rpc_role_and_owner_gets_the_contracts_status<R: Resource>(app: &TestApp) {
+pub async fn every_rpc_role_and_owner_gets_the_contracts_status<R: Resource + Allocates>(
+    app: &TestApp,
+) {
     let service = format!("{}Service", R::SINGULAR);
-    let covered: BTreeSet<String> = MATRIX.iter().map(|(op, ..)| op.rpc::<R>()).collect();
+    let rows = MATRIX
+        .iter()
+        .filter(|(op, ..)| *op != Op::Allocate || R::ALLOCATES);
+    let covered: BTreeSet<String> = rows.clone().map(|(op, ..)| op.rpc::<R>()).collect();
     assert_eq!(
         described_rpcs(&service),
         covered,
         "the matrix must cover every RPC of {service}"
     );
-    assert_eq!(OPS.len(), covered.len());
+    assert_eq!(OPS.len() - usize::from(!R::ALLOCATES), covered.len());
 
     let api = R::new(app);
     let own = organization();
     let mut n = 0;
-    for &(op, owner, expected) in MATRIX {
+    for &(op, owner, expected) in rows {
         // Writes are refused to all but the admin, so the admin goes last.
         for (role, code) in [
             (Role::Reseller, expected[2]),
@@ -212,7 +291,7 @@ async fn fixture<R: Resource>(api: &R, owner: Owner, own: Uuid, n: u32) -> Optio
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn call<R: Resource>(
+async fn call<R: Resource + Allocates>(
     api: &R,
     op: Op,
     owner: Owner,
@@ -286,6 +365,14 @@ async fn call<R: Resource>(
             };
             api.watch(caller, params).await.map(drop)
         }
+        Op::Hold => api.hold(caller, &id, &own).await.map(drop),
+        Op::ReleaseHold => api.release(caller, &id).await.map(drop),
+        Op::Undelete => api.undelete(caller, &id).await.map(drop),
+        Op::Import => {
+            let rows = vec![ImportRow::new(&R::value(n), "MA")];
+            api.import(caller, vec![(rows, false)]).await.map(drop)
+        }
+        Op::Allocate => api.allocate_one(caller, &own, owner == Owner::Caller).await,
     };
     match outcome {
         Ok(()) => Code::Ok,

@@ -28,6 +28,9 @@ pub struct Record {
     pub updated_by: Option<String>,
     pub deleted_by: Option<String>,
     pub etag: String,
+    pub hold: Option<pb::Hold>,
+    /// DIDs only.
+    pub aging_expire_time: Option<prost_types::Timestamp>,
 }
 
 /// An item as the available lists return it.
@@ -117,6 +120,26 @@ impl WriteOptions {
     pub fn etag(etag: &str) -> Self {
         Self {
             etag: etag.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// One row of an import, as its Create call would take it.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRow {
+    pub value: String,
+    pub country: String,
+    pub description: Option<String>,
+    pub status: i32,
+    pub request_id: String,
+}
+
+impl ImportRow {
+    pub fn new(value: &str, country: &str) -> Self {
+        Self {
+            value: value.into(),
+            country: country.into(),
             ..Self::default()
         }
     }
@@ -266,6 +289,47 @@ pub trait Resource: Samples + Clone + Send + Sync + 'static {
         country: &str,
         time: prost_types::Timestamp,
     ) -> impl Future<Output = Reply<Record>> + Send;
+    fn hold_with(
+        &self,
+        who: &Identity,
+        id: &str,
+        organization_id: &str,
+        ttl: Option<prost_types::Duration>,
+        options: WriteOptions,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    fn release_with(
+        &self,
+        who: &Identity,
+        id: &str,
+        options: WriteOptions,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    fn undelete_with(
+        &self,
+        who: &Identity,
+        id: &str,
+        options: WriteOptions,
+    ) -> impl Future<Output = Reply<Record>> + Send;
+    /// Sends each batch (rows, atomic) on one import stream; the answers
+    /// to each, in order.
+    fn import(
+        &self,
+        who: &Identity,
+        batches: Vec<(Vec<ImportRow>, bool)>,
+    ) -> impl Future<Output = Reply<Vec<Vec<pb::ImportRowResult>>>> + Send;
+    fn hold(
+        &self,
+        who: &Identity,
+        id: &str,
+        organization_id: &str,
+    ) -> impl Future<Output = Reply<Record>> + Send {
+        self.hold_with(who, id, organization_id, None, WriteOptions::default())
+    }
+    fn release(&self, who: &Identity, id: &str) -> impl Future<Output = Reply<Record>> + Send {
+        self.release_with(who, id, WriteOptions::default())
+    }
+    fn undelete(&self, who: &Identity, id: &str) -> impl Future<Output = Reply<Record>> + Send {
+        self.undelete_with(who, id, WriteOptions::default())
+    }
     fn watch(
         &self,
         who: &Identity,
@@ -379,6 +443,10 @@ macro_rules! resource_client {
             history: $history:ident($history_req:ident),
             as_of: $as_of:ident($as_of_req:ident),
             watch: $watch:ident($watch_req:ident),
+            hold: $hold:ident($hold_req:ident),
+            release: $release:ident($release_req:ident),
+            undelete: $undelete:ident($undelete_req:ident),
+            import: $import:ident($import_req:ident),
         }
     ) => {
         #[derive(Clone)]
@@ -386,6 +454,8 @@ macro_rules! resource_client {
 
         impl $name {
             fn record(item: Option<pb::$item>) -> Reply<Record> {
+                let item = item.ok_or_else(missing(stringify!($field)))?;
+                let aging_expire_time = AgingOf::aging_expire_time(&item);
                 let pb::$item {
                     id,
                     $value,
@@ -401,7 +471,9 @@ macro_rules! resource_client {
                     updated_by,
                     deleted_by,
                     etag,
-                } = item.ok_or_else(missing(stringify!($field)))?;
+                    hold,
+                    ..
+                } = item;
                 Ok(Record {
                     id,
                     value: $value,
@@ -417,7 +489,16 @@ macro_rules! resource_client {
                     updated_by,
                     deleted_by,
                     etag,
+                    hold,
+                    aging_expire_time,
                 })
+            }
+
+            /// The underlying client, for the RPCs of one kind only (Sender
+            /// IDs have none yet).
+            #[allow(dead_code)]
+            pub fn client(&self) -> $client<Channel> {
+                self.0.clone()
             }
 
             fn available(item: pb::$available) -> Available {
@@ -779,6 +860,104 @@ macro_rules! resource_client {
                 )
             }
 
+            async fn hold_with(
+                &self,
+                who: &Identity,
+                id: &str,
+                organization_id: &str,
+                ttl: Option<prost_types::Duration>,
+                options: WriteOptions,
+            ) -> Reply<Record> {
+                let request = pb::$hold_req {
+                    id: id.into(),
+                    organization_id: organization_id.into(),
+                    ttl,
+                    etag: options.etag,
+                    request_id: options.request_id,
+                };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$hold(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn release_with(
+                &self,
+                who: &Identity,
+                id: &str,
+                options: WriteOptions,
+            ) -> Reply<Record> {
+                let request = pb::$release_req {
+                    id: id.into(),
+                    etag: options.etag,
+                    request_id: options.request_id,
+                };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$release(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn undelete_with(
+                &self,
+                who: &Identity,
+                id: &str,
+                options: WriteOptions,
+            ) -> Reply<Record> {
+                let request = pb::$undelete_req {
+                    id: id.into(),
+                    etag: options.etag,
+                    request_id: options.request_id,
+                };
+                Self::record(
+                    self.0
+                        .clone()
+                        .$undelete(who.request(request))
+                        .await?
+                        .into_inner()
+                        .$field,
+                )
+            }
+
+            async fn import(
+                &self,
+                who: &Identity,
+                batches: Vec<(Vec<ImportRow>, bool)>,
+            ) -> Reply<Vec<Vec<pb::ImportRowResult>>> {
+                let messages = batches.into_iter().map(|(rows, atomic)| pb::$import_req {
+                    rows: rows
+                        .into_iter()
+                        .map(|row| pb::$create_req {
+                            $value: row.value,
+                            country: row.country,
+                            description: row.description,
+                            status: row.status,
+                            request_id: row.request_id,
+                        })
+                        .collect(),
+                    atomic,
+                });
+                let mut replies = self
+                    .0
+                    .clone()
+                    .$import(who.request(futures::stream::iter(messages.collect::<Vec<_>>())))
+                    .await?
+                    .into_inner();
+                let mut answers = Vec::new();
+                while let Some(reply) = replies.message().await? {
+                    answers.push(reply.results);
+                }
+                Ok(answers)
+            }
+
             async fn watch(&self, who: &Identity, params: WatchParams) -> Reply<WatchStream> {
                 let WatchParams {
                     start_revision,
@@ -818,6 +997,23 @@ macro_rules! resource_client {
     };
 }
 
+/// The rest a DID takes; Sender IDs have none.
+trait AgingOf {
+    fn aging_expire_time(&self) -> Option<prost_types::Timestamp>;
+}
+
+impl AgingOf for pb::Did {
+    fn aging_expire_time(&self) -> Option<prost_types::Timestamp> {
+        self.aging_expire_time
+    }
+}
+
+impl AgingOf for pb::SenderId {
+    fn aging_expire_time(&self) -> Option<prost_types::Timestamp> {
+        None
+    }
+}
+
 /// `Get…AsOf` requests: Sender IDs also name the country.
 macro_rules! as_of_request {
     (GetDidAsOfRequest, $value:ident, $given:expr, $country:expr, $time:expr) => {{
@@ -853,6 +1049,10 @@ resource_client! {
         history: list_did_history(ListDidHistoryRequest),
         as_of: get_did_as_of(GetDidAsOfRequest),
         watch: watch_dids(WatchDidsRequest),
+        hold: hold_did(HoldDidRequest),
+        release: release_did_hold(ReleaseDidHoldRequest),
+        undelete: undelete_did(UndeleteDidRequest),
+        import: import_dids(ImportDidsRequest),
     }
 }
 
@@ -873,6 +1073,10 @@ resource_client! {
         history: list_sender_id_history(ListSenderIdHistoryRequest),
         as_of: get_sender_id_as_of(GetSenderIdAsOfRequest),
         watch: watch_sender_ids(WatchSenderIdsRequest),
+        hold: hold_sender_id(HoldSenderIdRequest),
+        release: release_sender_id_hold(ReleaseSenderIdHoldRequest),
+        undelete: undelete_sender_id(UndeleteSenderIdRequest),
+        import: import_sender_ids(ImportSenderIdsRequest),
     }
 }
 

@@ -1,0 +1,96 @@
+//! Holds and aging: an item may be held for one organization until an
+//! instant, and a DID that left an organization rests until an instant.
+//!
+//! - `hold_organization_id`, `hold_expire_time` on the items and their
+//!   changes: both set or both null. An expired hold is treated as gone by
+//!   every read; the service clears it with a `hold_expired` change.
+//! - `aging_expire_time` on the items and their changes (Sender IDs keep it
+//!   null).
+//! - Indexes on `hold_expire_time` (the expiry sweep and the available
+//!   lists' correction of the kept counts), on `(hold_organization_id,
+//!   hold_expire_time)` (the per-organization hold limit) and on
+//!   `aging_expire_time`.
+
+use super::m20261123_000001_create_inventory::timestamp;
+use sea_orm_migration::prelude::*;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261201_000009_holds_and_aging"
+    }
+}
+
+const ITEMS: [&str; 2] = ["dids", "sender_ids"];
+const CHANGES: [&str; 2] = ["did_changes", "sender_id_changes"];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let backend = manager.get_database_backend();
+        for table in ITEMS.into_iter().chain(CHANGES) {
+            // One column per statement: SQLite's ALTER TABLE adds one.
+            for column in [
+                ColumnDef::new("hold_organization_id")
+                    .uuid()
+                    .null()
+                    .to_owned(),
+                timestamp(backend, "hold_expire_time").null().to_owned(),
+                timestamp(backend, "aging_expire_time").null().to_owned(),
+            ] {
+                manager
+                    .alter_table(Table::alter().table(table).add_column(column).to_owned())
+                    .await?;
+            }
+        }
+        for table in ITEMS {
+            for columns in [
+                &["hold_expire_time"][..],
+                &["hold_organization_id", "hold_expire_time"],
+                &["aging_expire_time"],
+            ] {
+                let mut index = Index::create();
+                index
+                    .name(format!("{table}_{}_idx", columns.join("_")))
+                    .table(table);
+                for column in columns {
+                    index.col(*column);
+                }
+                manager.create_index(index.to_owned()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in ITEMS {
+            for columns in [
+                "hold_expire_time",
+                "hold_organization_id_hold_expire_time",
+                "aging_expire_time",
+            ] {
+                manager
+                    .drop_index(
+                        Index::drop()
+                            .name(format!("{table}_{columns}_idx"))
+                            .table(table)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        for table in ITEMS.into_iter().chain(CHANGES) {
+            for column in [
+                "hold_organization_id",
+                "hold_expire_time",
+                "aging_expire_time",
+            ] {
+                manager
+                    .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! Bulk creation: a stream of batches in, a stream of per-row answers out.
+//! One batch at a time is read, written and answered, so an import of any
+//! size holds one batch in memory; the next batch is read only once the
+//! client has room for the answer before (a client that stops reading is
+//! cut off after the stall timeout, the error sent after what it missed).
+
+use super::{Parse, Service};
+use crate::auth::Caller;
+use crate::budget::StreamPass;
+use crate::domain::{Item, ItemId, NewItem, Timestamp};
+use crate::error::{Error, Result};
+use crate::store::StoredKind;
+use futures::{Stream, StreamExt};
+use std::pin::Pin;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
+use tracing::Instrument;
+
+/// Most rows one message of an import may carry.
+pub const MAX_IMPORT_ROWS: usize = 1000;
+
+/// One message of an import: each row parsed, or why it could not be, and
+/// whether the batch is all or nothing.
+#[derive(Debug)]
+pub struct ImportBatch<K: crate::domain::ResourceKind> {
+    pub rows: Vec<Result<NewItem<K>>>,
+    pub atomic: bool,
+}
+
+/// The answer to one message: the index of its first row in the whole
+/// import, and per row the created item's id or the error.
+#[derive(Debug)]
+pub struct ImportReply {
+    pub first_index: u64,
+    pub rows: Vec<Result<ItemId>>,
+}
+
+pub type ImportReplies = Pin<Box<dyn Stream<Item = Result<ImportReply>> + Send>>;
+
+impl<K: StoredKind> Service<K> {
+    /// Creates the rows of each batch as it comes, answering each in turn.
+    /// An import takes a place in the stream budget until it ends.
+    pub async fn import<B>(
+        &self,
+        caller: &Caller,
+        batches: impl Stream<Item = Result<B>> + Send + 'static,
+    ) -> Result<ImportReplies>
+    where
+        B: Parse<ImportBatch<K>> + Send + 'static,
+    {
+        let writer = caller.authorize_write::<K>()?;
+        let pass = self.budget.enter(caller, None).await?;
+        let (sender, receiver) = mpsc::channel(1);
+        let (failed, failure) = oneshot::channel();
+        let service = self.clone();
+        let task = async move {
+            let by = writer.user_id();
+            if let Err(error) = service.run_import(by, batches, &sender, &pass).await {
+                let _ = failed.send(error);
+            }
+        };
+        tokio::spawn(task.in_current_span());
+        let failure =
+            futures::stream::once(failure).filter_map(|ended| async move { ended.ok().map(Err) });
+        Ok(Box::pin(ReceiverStream::new(receiver).chain(failure)))
+    }
+
+    async fn run_import<B>(
+        &self,
+        by: crate::domain::UserId,
+        batches: impl Stream<Item = Result<B>> + Send,
+        sender: &mpsc::Sender<Result<ImportReply>>,
+        pass: &StreamPass,
+    ) -> Result<()>
+    where
+        B: Parse<ImportBatch<K>>,
+    {
+        let stall = pass.stall_timeout();
+        let mut batches = std::pin::pin!(batches);
+        let mut first_index = 0u64;
+        while let Some(batch) = batches.next().await {
+            let ImportBatch { rows, atomic } = batch?.try_into()?;
+            let count = rows.len() as u64;
+            let rows = self.import_batch(by, rows, atomic).await?;
+            let reply = ImportReply { first_index, rows };
+            first_index += count;
+            match tokio::time::timeout(stall, sender.send(Ok(reply))).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return Ok(()), // the client went away
+                Err(_) => return Err(Error::StreamStalled { after: stall }),
+            }
+        }
+        Ok(())
+    }
+
+    /// One batch: rows that did not parse answer their error; the others
+    /// are created together (with `atomic`, only if every row parsed).
+    async fn import_batch(
+        &self,
+        by: crate::domain::UserId,
+        rows: Vec<Result<NewItem<K>>>,
+        atomic: bool,
+    ) -> Result<Vec<Result<ItemId>>> {
+        if atomic && rows.iter().any(Result::is_err) {
+            return Ok(rows
+                .into_iter()
+                .map(|row| row.and(Err(Error::BatchAborted)))
+                .collect());
+        }
+        let at = Timestamp::now();
+        let mut answers: Vec<Option<Result<ItemId>>> = Vec::with_capacity(rows.len());
+        let mut items = Vec::new();
+        for row in rows {
+            match row {
+                Ok(new) => {
+                    items.push(Item::create(new, by, at));
+                    answers.push(None);
+                }
+                Err(error) => answers.push(Some(Err(error))),
+            }
+        }
+        let mut created = self
+            .repository
+            .import(items, by, atomic)
+            .await?
+            .into_iter()
+            .map(|item| item.map(|item| item.id));
+        Ok(answers
+            .into_iter()
+            .map(|answer| match answer {
+                Some(refused) => refused,
+                None => created
+                    .next()
+                    .unwrap_or_else(|| Err(Error::internal("an import row without its answer"))),
+            })
+            .collect())
+    }
+}

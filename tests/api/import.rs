@@ -1,0 +1,184 @@
+//! `Import…`: batches of rows in, one answer per batch out, row by row;
+//! atomic batches write all or nothing; every created item is in the
+//! history and reaches watchers.
+
+use crate::assertions::{expect_error, expect_invalid};
+use crate::helpers::{Identity, TestApp, organization};
+use crate::resources::{ImportRow, ListParams, Resource, WatchParams};
+use numbering::proto::v1::ImportRowResult;
+use numbering::proto::v1::import_row_result::Result as Outcome;
+use std::time::Duration;
+use tonic::Code;
+
+/// A row's id, or its error's (code, reason, field).
+type Row = Result<String, (String, String, String)>;
+
+/// Each row's index and outcome.
+fn outcomes(answer: &[ImportRowResult]) -> Vec<(u64, Row)> {
+    answer
+        .iter()
+        .map(|row| {
+            let outcome = match row.result.clone().expect("a result") {
+                Outcome::Id(id) => Ok(id),
+                Outcome::Error(error) => Err((error.code, error.reason, error.field)),
+            };
+            (row.index, outcome)
+        })
+        .collect()
+}
+
+fn refused(code: &str, reason: &str, field: &str) -> Row {
+    Err((code.into(), reason.into(), field.into()))
+}
+
+pub async fn an_import_reports_every_row_and_writes_atomic_batches_whole<R: Resource>(
+    app: &TestApp,
+) {
+    let api = R::new(app);
+    let admin = Identity::admin();
+    let existing = api
+        .create(&admin, &R::value(1), "MA", None, 0)
+        .await
+        .unwrap();
+    let before = api.list(&admin, ListParams::default()).await.unwrap()[0].revision;
+    let row = |n: u32| ImportRow::new(&R::value(n), "MA");
+    let described = ImportRow {
+        description: Some("from the carrier".into()),
+        status: 3,
+        ..row(7)
+    };
+    let batches = vec![
+        (
+            vec![
+                row(2),
+                row(1),
+                ImportRow::new(&R::invalid_values()[0], "MA"),
+                row(3),
+                ImportRow::new(&R::same_value_spelled_otherwise(&R::value(3)), "MA"),
+                ImportRow::new(&R::value(8), "ZZ"),
+                ImportRow {
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    ..row(9)
+                },
+                described,
+            ],
+            false,
+        ),
+        (vec![row(4), row(2)], true),
+        (vec![row(5), row(6)], true),
+    ];
+    let answers = api.import(&admin, batches).await.unwrap();
+    assert_eq!(answers.len(), 3, "one answer per message");
+
+    let first = outcomes(&answers[0]);
+    let indexes: Vec<u64> = first.iter().map(|(index, _)| *index).collect();
+    assert_eq!(indexes, (0..8).collect::<Vec<_>>());
+    assert!(first[0].1.is_ok() && first[3].1.is_ok() && first[7].1.is_ok());
+    let taken = refused("ALREADY_EXISTS", R::TAKEN_REASON, R::VALUE_FIELD);
+    assert_eq!(first[1].1, taken, "taken by a live item");
+    assert_eq!(
+        first[2].1,
+        refused("INVALID_ARGUMENT", "INVALID_FIELD", R::VALUE_FIELD)
+    );
+    assert_eq!(first[4].1, taken, "twice in one batch");
+    assert_eq!(
+        first[5].1,
+        refused("INVALID_ARGUMENT", "INVALID_FIELD", "country")
+    );
+    assert_eq!(
+        first[6].1,
+        refused("INVALID_ARGUMENT", "INVALID_FIELD", "request_id")
+    );
+
+    let second = outcomes(&answers[1]);
+    assert_eq!(
+        second,
+        [
+            (8, refused("ABORTED", "BATCH_ABORTED", "")),
+            (9, taken.clone()),
+        ]
+    );
+    let third = outcomes(&answers[2]);
+    assert_eq!(third.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [10, 11]);
+    assert!(third.iter().all(|(_, outcome)| outcome.is_ok()));
+
+    // What was written: the existing item and six rows; row 4 was not.
+    let listed = api.list(&admin, ListParams::default()).await.unwrap();
+    assert_eq!(listed[0].meta.total, 6);
+    let Ok(id) = first[7].1.clone() else {
+        unreachable!()
+    };
+    let item = api.get(&admin, &id).await.unwrap();
+    assert_eq!(
+        (item.description.as_deref(), item.status, item.created_by),
+        (Some("from the carrier"), 3, Some(admin.user_id.to_string()))
+    );
+    let history = api.history(&admin, &id, 0, 0, false).await.unwrap();
+    assert_eq!(history[0].data[0].change_type, 1);
+    assert_ne!(existing.id, id);
+
+    // Watchers get every created item, in revision order.
+    let params = WatchParams {
+        start_revision: before,
+        ..WatchParams::default()
+    };
+    let mut watch = api.watch(&admin, params).await.unwrap();
+    let mut added = Vec::new();
+    while added.len() < 5 {
+        let message = watch.within(Duration::from_secs(5)).await.unwrap();
+        added.extend(message.events.into_iter().map(|event| event.item.id));
+    }
+    let mut expected: Vec<String> = [
+        &first[0].1,
+        &first[3].1,
+        &first[7].1,
+        &third[0].1,
+        &third[1].1,
+    ]
+    .into_iter()
+    .map(|outcome| outcome.clone().unwrap())
+    .collect();
+    expected.sort();
+    added.sort();
+    assert_eq!(added, expected);
+}
+
+pub async fn imports_are_for_admins_and_batches_are_bounded<R: Resource>(app: &TestApp) {
+    let api = R::new(app);
+    let rows = || vec![(vec![ImportRow::new(&R::value(1), "MA")], false)];
+    for who in [Identity::accountant(), Identity::reseller(organization())] {
+        expect_error(
+            api.import(&who, rows()).await,
+            Code::PermissionDenied,
+            "ROLE_FORBIDDEN",
+        );
+    }
+    let too_many = (0..1001)
+        .map(|n| ImportRow::new(&R::value(n), "MA"))
+        .collect();
+    expect_invalid(
+        api.import(&Identity::admin(), vec![(too_many, false)])
+            .await,
+        "rows",
+    );
+    let listed = api
+        .list(&Identity::admin(), ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(listed[0].meta.total, 0);
+    // An empty message gets an empty answer; the stream goes on.
+    let answers = api
+        .import(
+            &Identity::admin(),
+            vec![(Vec::new(), true), rows().remove(0)],
+        )
+        .await
+        .unwrap();
+    assert_eq!((answers[0].len(), answers[1].len()), (0, 1));
+    assert_eq!(answers[1][0].index, 0);
+}
+
+crate::for_both_resources!(
+    an_import_reports_every_row_and_writes_atomic_batches_whole,
+    imports_are_for_admins_and_batches_are_bounded,
+);
