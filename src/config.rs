@@ -352,6 +352,60 @@ pub enum Command {
     Migrate,
     /// Print a token signed with --jwt-secret (for development and tests).
     Token(TokenRequest),
+    /// Create items from a CSV file, through a running server.
+    Import(ImportCommand),
+    /// Write every live item to a CSV file (or standard output), from a
+    /// running server.
+    Export(ExportCommand),
+}
+
+/// Which items a bulk command is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ItemKind {
+    Dids,
+    SenderIds,
+}
+
+/// How the client reaches the server, and as whom.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ClientSettings {
+    /// The server's address.
+    #[arg(
+        long,
+        env = "NUMBERING_SERVER",
+        default_value = "http://localhost:50051"
+    )]
+    pub server: String,
+    /// The bearer token to call with (an admin's, to import).
+    #[arg(long, env = "NUMBERING_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A PEM CA certificate to trust for an https:// server.
+    #[arg(long, env = "NUMBERING_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ImportCommand {
+    #[arg(value_enum)]
+    pub kind: ItemKind,
+    /// CSV with a header row: number (or sender_id), country, description,
+    /// status, and optionally organization_id (assigned after creation).
+    pub file: PathBuf,
+    /// Write each batch of 1000 rows whole or not at all.
+    #[arg(long)]
+    pub atomic: bool,
+    #[command(flatten)]
+    pub client: ClientSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ExportCommand {
+    #[arg(value_enum)]
+    pub kind: ItemKind,
+    /// Where to write the CSV (default: standard output).
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub client: ClientSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]

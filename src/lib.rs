@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod budget;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod edge;

@@ -8,6 +8,13 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = Settings::parse();
+    // The bulk commands are clients: they report to the person who ran
+    // them, not to a log.
+    match settings.command.clone() {
+        Some(Command::Import(command)) => return numbering::cli::import(command).await,
+        Some(Command::Export(command)) => return numbering::cli::export(command).await,
+        _ => {}
+    }
     let _telemetry =
         match numbering::telemetry::init(settings.log_format, settings.otlp_endpoint.as_deref()) {
             Ok(telemetry) => telemetry,
@@ -44,6 +51,9 @@ async fn run(settings: Settings) -> Result<(), StartupError> {
         Command::Token(request) => {
             println!("{}", mint_token(&request, &settings.jwt)?);
             Ok(())
+        }
+        Command::Import(_) | Command::Export(_) => {
+            unreachable!("handled before the server's setup")
         }
     }
 }

@@ -24,8 +24,8 @@ use crate::auth::Caller;
 use crate::budget::StreamBudget;
 use crate::config::ChangeSettings;
 use crate::domain::{
-    ChangeType, Effect, Etag, Filter, Holders, Invalid, Item, ItemId, ListQuery, Page,
-    PageToken, Precondition, Sort, SortField, Timestamp, UserId,
+    ChangeType, Effect, Etag, Filter, Holders, Invalid, Item, ItemId, ListQuery, Page, PageToken,
+    Precondition, Sort, SortField, Timestamp, UserId,
 };
 use crate::error::{Error, Result};
 use crate::store::{Allocation, Remember, Repository, Store, StoredKind};

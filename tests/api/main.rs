@@ -12,6 +12,7 @@ mod allocation;
 mod assignment;
 mod auth;
 mod available;
+mod bulk_cli;
 mod cli;
 mod concurrency;
 mod health;
