@@ -117,7 +117,8 @@ impl Engine {
     /// The schema by the service's own migrations, then `rows` DIDs in one
     /// statement: ten countries, a third held by a hundred organizations,
     /// 5 % inactive, 2 % reserved, 2 % deleted, one a second from 2026-01-01.
-    pub async fn seed(&self, rows: u64) {
+    /// Returns how long the insert took.
+    pub async fn seed(&self, rows: u64) -> Duration {
         self.rows.store(rows, std::sync::atomic::Ordering::Relaxed);
         let db = self.connect().await;
         migrations::Migrator::up(&db, None).await.unwrap();
@@ -166,9 +167,11 @@ impl Engine {
                  FROM s"
             ),
         };
+        let started = Instant::now();
         db.execute_unprepared(&format!("{insert}{select}"))
             .await
             .unwrap();
+        let inserted = started.elapsed();
         // What autovacuum does after a bulk load (PostgreSQL's index-only
         // scans need the visibility map it sets).
         let analyze = match self.kind {
@@ -178,6 +181,7 @@ impl Engine {
         };
         db.execute_unprepared(analyze).await.unwrap();
         db.close().await.ok();
+        inserted
     }
 
     /// The median time of the engine's own count of live rows.

@@ -37,8 +37,13 @@ impl Server {
     /// The binary serving `url`, once health says SERVING, and how long that
     /// took from its start (migrations included).
     pub async fn serving(url: &str) -> (Self, Duration) {
+        Self::serving_with(url, &["--auth", "trusted-headers"]).await
+    }
+
+    /// The same, with `auth` (the `--auth` flag and its settings).
+    pub async fn serving_with(url: &str, auth: &[&str]) -> (Self, Duration) {
         let started = std::time::Instant::now();
-        let server = Self::spawn(url);
+        let server = Self::spawn_with(url, auth);
         loop {
             if let Ok(channel) = Channel::from_shared(format!("http://{}", server.address))
                 .unwrap()
@@ -58,6 +63,10 @@ impl Server {
     }
 
     fn spawn(url: &str) -> Self {
+        Self::spawn_with(url, &["--auth", "trusted-headers"])
+    }
+
+    fn spawn_with(url: &str, auth: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -65,7 +74,8 @@ impl Server {
             .port();
         let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_numbering"))
-            .args(["--auth", "trusted-headers", "--metrics-listen", "off"])
+            .args(auth)
+            .args(["--metrics-listen", "off"])
             .args(["--listen", &address.to_string(), "--database-url", url])
             .env("RUST_LOG", "warn")
             // BENCH_SERVER_LOG=1 shows the server's warnings.

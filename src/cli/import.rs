@@ -19,6 +19,9 @@ use tokio_stream::wrappers::ReceiverStream;
 
 /// Rows per message: the most the server takes.
 const BATCH: usize = 1000;
+/// Bytes of rows per message: under the server's default
+/// `--max-message-size` (64 KiB), which bounds what one message costs it.
+const BATCH_BYTES: usize = 60_000;
 /// Assignments in flight at once.
 const ASSIGNING: usize = 16;
 
@@ -187,6 +190,7 @@ fn read(
     let mut rows = Vec::with_capacity(BATCH);
     let mut lines = Vec::with_capacity(BATCH);
     let mut refused = Vec::new();
+    let mut bytes = 0;
     loop {
         let number = reader.position().line();
         let mut record = StringRecord::new();
@@ -206,12 +210,30 @@ fn read(
                 let status = field(columns.status).unwrap_or_default();
                 match parse_status(&status) {
                     Ok(status) => {
-                        rows.push(NewRow {
+                        let row = NewRow {
                             value: field(Some(columns.value)).unwrap_or_default(),
                             country: field(Some(columns.country)).unwrap_or_default(),
                             description: field(columns.description),
                             status,
-                        });
+                        };
+                        let size = row.encoded_len();
+                        if bytes + size > BATCH_BYTES && !rows.is_empty() {
+                            let position = reader.position().byte();
+                            if !flush(
+                                batches,
+                                sent,
+                                atomic,
+                                &mut rows,
+                                &mut lines,
+                                &mut refused,
+                                position,
+                            ) {
+                                return Ok(());
+                            }
+                            bytes = 0;
+                        }
+                        bytes += size;
+                        rows.push(row);
                         lines.push(line);
                     }
                     Err(reason) => refused.push((line, reason)),

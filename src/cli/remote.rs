@@ -20,6 +20,16 @@ pub struct NewRow {
     pub status: i32,
 }
 
+impl NewRow {
+    /// About the bytes it takes in a message (each field's length and
+    /// tag, and the row's own).
+    pub fn encoded_len(&self) -> usize {
+        let text = self.value.len() + self.country.len();
+        let description = self.description.as_ref().map_or(0, |d| d.len() + 3);
+        text + description + 16
+    }
+}
+
 /// A page of an export: each item as the values of `Remote::COLUMNS`, and
 /// how many items the export has in all.
 pub struct ExportPage {

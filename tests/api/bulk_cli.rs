@@ -93,10 +93,13 @@ async fn an_export_imports_into_an_empty_server_as_the_same_inventory(engine: En
     let input = scratch("carrier.csv");
     let mut csv = String::from("number,country,description,status,organization_id\n");
     for n in 0..2500 {
-        let description = if n % 3 == 0 {
-            ""
-        } else {
-            "from the \"carrier\", batch 7"
+        // Some long ones: a thousand rows of them are more than a message
+        // may carry, so the client must cut its batches by size too.
+        let long = "é".repeat(200);
+        let description = match n % 7 {
+            0 => long.as_str(),
+            _ if n % 3 == 0 => "",
+            _ => "from the \"carrier\", batch 7",
         };
         let status = ["active", "INACTIVE", "", "reserved"][n % 4];
         let holder = if n % 10 == 0 { acme.as_str() } else { "" };

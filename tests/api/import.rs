@@ -3,9 +3,12 @@
 //! history and reaches watchers.
 
 use crate::assertions::{expect_error, expect_invalid};
-use crate::helpers::{Identity, TestApp, organization};
-use crate::resources::{ImportRow, ListParams, Resource, WatchParams};
+use crate::helpers::{Engine, Identity, TestApp, organization};
+use crate::resources::{Dids, ImportRow, ListParams, Resource, Samples, WatchParams};
+use futures::StreamExt;
+use numbering::proto::v1 as pb;
 use numbering::proto::v1::ImportRowResult;
+use numbering::proto::v1::did_service_client::DidServiceClient;
 use numbering::proto::v1::import_row_result::Result as Outcome;
 use std::time::Duration;
 use tonic::Code;
@@ -177,6 +180,70 @@ pub async fn imports_are_for_admins_and_batches_are_bounded<R: Resource>(app: &T
     assert_eq!((answers[0].len(), answers[1].len()), (0, 1));
     assert_eq!(answers[1][0].index, 0);
 }
+
+/// A client that sends batches and never reads the answers: once the
+/// answers it does not take fill its windows, the server stops reading its
+/// batches and, after the stall timeout, ends the import; what it wrote
+/// stays written, and nothing more is.
+async fn an_importer_that_never_reads_its_answers_is_cut_off(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.streams.stream_stall_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.address))
+        .unwrap()
+        .initial_stream_window_size(Some(16 * 1024))
+        .initial_connection_window_size(Some(16 * 1024))
+        .connect()
+        .await
+        .unwrap();
+    let batches = futures::stream::iter(0u32..).map(|batch| pb::ImportDidsRequest {
+        rows: (0..100)
+            .map(|row| pb::CreateDidRequest {
+                number: Dids::value(batch * 100 + row),
+                country: "MA".into(),
+                ..Default::default()
+            })
+            .collect(),
+        atomic: false,
+    });
+    let mut replies = DidServiceClient::new(channel)
+        .import_dids(Identity::admin().request(batches))
+        .await
+        .unwrap()
+        .into_inner();
+    let api = Dids::new(&app);
+    let total = || async {
+        api.list(&Identity::admin(), ListParams::default())
+            .await
+            .unwrap()[0]
+            .meta
+            .total
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let written = total().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(total().await, written, "no writes once cut off");
+    assert!(written > 0 && written < 10_000, "{written}");
+    let ended = loop {
+        match replies.message().await {
+            Ok(Some(_)) => {}
+            ended => break ended,
+        }
+    };
+    let status = ended.expect_err("the import ends in an error");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    // Its place in the stream budget is free again.
+    let rows = vec![ImportRow::new(&Dids::value(99_999), "MA")];
+    assert!(
+        api.import(&Identity::admin(), vec![(rows, false)])
+            .await
+            .is_ok()
+    );
+    app.stop().await;
+}
+
+crate::for_every_engine!(an_importer_that_never_reads_its_answers_is_cut_off);
 
 crate::for_both_resources!(
     an_import_reports_every_row_and_writes_atomic_batches_whole,
