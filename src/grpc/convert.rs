@@ -285,7 +285,7 @@ pub fn allocation_request(fields: AllocationFields) -> Result<AllocationRequest>
 }
 
 /// One message of an import: at most `MAX_IMPORT_ROWS` rows, each parsed
-/// as its own Create call would be, without a `request_id`.
+/// as its own Create call would be (its `request_id` with it).
 pub fn import_batch<K: ResourceKind, Row>(rows: Vec<Row>, atomic: bool) -> Result<ImportBatch<K>>
 where
     Row: TryInto<CreateRequest<K>, Error = Error>,
@@ -296,20 +296,8 @@ where
             Invalid::new(format!("at most {MAX_IMPORT_ROWS} per message")),
         ));
     }
-    let rows = rows.into_iter().map(|row| {
-        let CreateRequest { new, request } = row.try_into()?;
-        match request {
-            Some(_) => Err(Error::invalid(
-                "request_id",
-                Invalid::new(
-                    "is not taken in an import: each message's answer says what was written",
-                ),
-            )),
-            None => Ok(new),
-        }
-    });
     Ok(ImportBatch {
-        rows: rows.collect(),
+        rows: rows.into_iter().map(TryInto::try_into).collect(),
         atomic,
     })
 }

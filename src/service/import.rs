@@ -4,12 +4,12 @@
 //! client has room for the answer before (a client that stops reading is
 //! cut off after the stall timeout, the error sent after what it missed).
 
-use super::{Parse, Service};
+use super::{CreateRequest, Parse, Service};
 use crate::auth::Caller;
 use crate::budget::StreamPass;
-use crate::domain::{Item, ItemId, NewItem, Timestamp};
+use crate::domain::{Item, ItemId, Precondition, Timestamp};
 use crate::error::{Error, Result};
-use crate::store::StoredKind;
+use crate::store::{ImportRow, StoredKind};
 use futures::{Stream, StreamExt};
 use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
@@ -19,11 +19,11 @@ use tracing::Instrument;
 /// Most rows one message of an import may carry.
 pub const MAX_IMPORT_ROWS: usize = 1000;
 
-/// One message of an import: each row parsed, or why it could not be, and
-/// whether the batch is all or nothing.
+/// One message of an import: each row parsed (with its `request_id`), or
+/// why it could not be, and whether the batch is all or nothing.
 #[derive(Debug)]
 pub struct ImportBatch<K: crate::domain::ResourceKind> {
-    pub rows: Vec<Result<NewItem<K>>>,
+    pub rows: Vec<Result<CreateRequest<K>>>,
     pub atomic: bool,
 }
 
@@ -94,11 +94,12 @@ impl<K: StoredKind> Service<K> {
     }
 
     /// One batch: rows that did not parse answer their error; the others
-    /// are created together (with `atomic`, only if every row parsed).
+    /// are created together (with `atomic`, only if every row parsed), each
+    /// under its `request_id` as its own `Create…` would be.
     async fn import_batch(
         &self,
         by: crate::domain::UserId,
-        rows: Vec<Result<NewItem<K>>>,
+        rows: Vec<Result<CreateRequest<K>>>,
         atomic: bool,
     ) -> Result<Vec<Result<ItemId>>> {
         if atomic && rows.iter().any(Result::is_err) {
@@ -112,8 +113,14 @@ impl<K: StoredKind> Service<K> {
         let mut items = Vec::new();
         for row in rows {
             match row {
-                Ok(new) => {
-                    items.push(Item::create(new, by, at));
+                Ok(CreateRequest { new, request }) => {
+                    items.push(ImportRow {
+                        item: Item::create(new, by, at),
+                        remember: self.remember(Precondition {
+                            etag: None,
+                            request,
+                        }),
+                    });
                     answers.push(None);
                 }
                 Err(error) => answers.push(Some(Err(error))),

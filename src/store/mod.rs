@@ -6,6 +6,7 @@ mod columns;
 mod entity;
 mod history;
 mod idempotency;
+mod import;
 mod listing;
 mod repository;
 mod revisions;
@@ -13,6 +14,7 @@ mod selection;
 
 pub use entity::StoredKind;
 pub use history::HistoryReceiver;
+pub use import::ImportRow;
 pub use listing::PageReceiver;
 pub use repository::{Allocation, Remember, Repository};
 pub use revisions::{Feed, Positions};

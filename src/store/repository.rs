@@ -158,81 +158,6 @@ impl<K: StoredKind> Repository<K> {
         }
     }
 
-    /// Creates many items in one transaction, each with its change: an item
-    /// whose identifier a live item (or an earlier item of the batch) has
-    /// is refused as taken. With `atomic`, one refused item writes nothing
-    /// (the others answer `BatchAborted`). Answers per item, in order.
-    pub async fn import(
-        &self,
-        items: Vec<Item<K>>,
-        by: UserId,
-        atomic: bool,
-    ) -> Result<Vec<Result<Item<K>>>> {
-        let answers = self
-            .detached(move |repository| async move {
-                let store = &repository.store;
-                let _writer = store.writer().await;
-                let txn = store.begin_write().await?;
-                let answers = taken_or_new(&txn, items).await?;
-                let refused = answers.iter().any(Result::is_err);
-                if atomic && refused {
-                    txn.rollback().await?;
-                    return Ok(Ok(answers
-                        .into_iter()
-                        .map(|answer| answer.and(Err(Error::BatchAborted)))
-                        .collect()));
-                }
-                let new: Vec<Item<K>> = answers
-                    .iter()
-                    .filter_map(|a| a.as_ref().ok())
-                    .cloned()
-                    .collect();
-                if new.is_empty() {
-                    txn.rollback().await?;
-                    return Ok(Ok(answers));
-                }
-                if let Err(error) = insert_all(&txn, &new).await {
-                    txn.rollback().await?;
-                    // Taken meanwhile by a concurrent writer: go row by row.
-                    return if is_taken(&error) {
-                        Ok(Err(answers))
-                    } else {
-                        Err(error.into())
-                    };
-                }
-                let mut changes: Vec<_> = new
-                    .iter()
-                    .map(|item| change(item, ChangeType::Created, Some(by), item.updated_at, None))
-                    .collect();
-                let (_, last) = log(&txn, &mut changes).await?;
-                txn.commit().await?;
-                store.feed().advance(last);
-                Ok(Ok(answers))
-            })
-            .await?;
-        match answers {
-            Ok(answers) => Ok(answers),
-            Err(answers) if atomic => Ok(answers
-                .into_iter()
-                .map(|answer| {
-                    answer.and(Err(Error::Aborted(DbErr::Custom(
-                        "an identifier of the batch was taken meanwhile: retry the batch".into(),
-                    ))))
-                })
-                .collect()),
-            Err(answers) => {
-                let mut created = Vec::with_capacity(answers.len());
-                for answer in answers {
-                    created.push(match answer {
-                        Ok(item) => self.create(item, by, None).await,
-                        refused => refused,
-                    });
-                }
-                Ok(created)
-            }
-        }
-    }
-
     /// How many live holds `organization` has at `now`, but for those of
     /// `except`.
     pub async fn holds_of(
@@ -634,7 +559,7 @@ async fn lock_available<K: StoredKind>(
 }
 
 /// A change of `item` (as it is now), its revision yet to be taken.
-fn change<K: StoredKind>(
+pub(super) fn change<K: StoredKind>(
     item: &Item<K>,
     change_type: ChangeType,
     by: Option<UserId>,
@@ -657,7 +582,7 @@ const ROWS_PER_INSERT: usize = 500;
 
 /// Numbers `changes` with a run of revisions taken at once and inserts
 /// them in a few statements. Returns the first and last revision.
-async fn log<K: StoredKind>(
+pub(super) async fn log<K: StoredKind>(
     txn: &DatabaseTransaction,
     changes: &mut [Change<K>],
 ) -> Result<(Revision, Revision)> {
@@ -703,7 +628,7 @@ async fn insert<K: StoredKind>(txn: &DatabaseTransaction, item: &Item<K>) -> Res
 }
 
 /// Inserts `items` in multi-row statements.
-async fn insert_all<K: StoredKind>(
+pub(super) async fn insert_all<K: StoredKind>(
     txn: &DatabaseTransaction,
     items: &[Item<K>],
 ) -> Result<(), DbErr> {
@@ -756,39 +681,6 @@ async fn latest_revision<K: StoredKind>(
         .unwrap_or(Revision::ZERO))
 }
 
-/// Each item, or `Taken` if a live item, or an earlier one of `items`, has
-/// its identifier (in its country, for Sender IDs).
-async fn taken_or_new<K: StoredKind>(
-    txn: &DatabaseTransaction,
-    items: Vec<Item<K>>,
-) -> Result<Vec<Result<Item<K>>>> {
-    let per_country = K::RESOURCE.unique_per_country();
-    let identity = |key: String, country| (key, per_country.then_some(country));
-    let keys: Vec<String> = items.iter().map(|item| item.value.key()).collect();
-    let mut seen: std::collections::HashSet<(String, Option<CountryCode>)> = K::Entity::find()
-        .select_only()
-        .column(K::column(Field::ValueKey))
-        .column(K::column(Field::Country))
-        .filter(K::column(Field::DeletedAt).is_null())
-        .filter(K::column(Field::ValueKey).is_in(keys))
-        .into_tuple::<(String, CountryCode)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|(key, country)| identity(key, country))
-        .collect();
-    Ok(items
-        .into_iter()
-        .map(|item| {
-            if seen.insert(identity(item.value.key(), item.country)) {
-                Ok(item)
-            } else {
-                Err(taken(&item))
-            }
-        })
-        .collect())
-}
-
 /// What a write answers: one item, or the items of an allocation.
 #[derive(Debug, Clone, Copy)]
 enum Shape {
@@ -839,7 +731,7 @@ fn taken_or<K: StoredKind>(error: DbErr, item: &Item<K>) -> Error {
     }
 }
 
-fn taken<K: StoredKind>(item: &Item<K>) -> Error {
+pub(super) fn taken<K: StoredKind>(item: &Item<K>) -> Error {
     Error::Taken {
         resource: K::RESOURCE,
         value: item.value.as_str().to_owned(),
@@ -865,6 +757,6 @@ async fn for_update<K: StoredKind>(
 
 /// A unique violation on write means the identifier is in use: the only
 /// unique index besides the (UUIDv7) primary key.
-fn is_taken(error: &DbErr) -> bool {
+pub(super) fn is_taken(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

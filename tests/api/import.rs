@@ -45,6 +45,10 @@ pub async fn an_import_reports_every_row_and_writes_atomic_batches_whole<R: Reso
         .unwrap();
     let before = api.list(&admin, ListParams::default()).await.unwrap()[0].revision;
     let row = |n: u32| ImportRow::new(&R::value(n), "MA");
+    let named = ImportRow {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        ..row(9)
+    };
     let described = ImportRow {
         description: Some("from the carrier".into()),
         status: 3,
@@ -59,19 +63,28 @@ pub async fn an_import_reports_every_row_and_writes_atomic_batches_whole<R: Reso
                 row(3),
                 ImportRow::new(&R::same_value_spelled_otherwise(&R::value(3)), "MA"),
                 ImportRow::new(&R::value(8), "ZZ"),
-                ImportRow {
-                    request_id: uuid::Uuid::new_v4().to_string(),
-                    ..row(9)
-                },
+                named.clone(),
                 described,
             ],
             false,
         ),
         (vec![row(4), row(2)], true),
         (vec![row(5), row(6)], true),
+        // A row retried under its request_id: the item it created, not
+        // "taken"; the same request_id with another row is refused.
+        (
+            vec![
+                named.clone(),
+                ImportRow {
+                    request_id: named.request_id.clone(),
+                    ..row(10)
+                },
+            ],
+            false,
+        ),
     ];
     let answers = api.import(&admin, batches).await.unwrap();
-    assert_eq!(answers.len(), 3, "one answer per message");
+    assert_eq!(answers.len(), 4, "one answer per message");
 
     let first = outcomes(&answers[0]);
     let indexes: Vec<u64> = first.iter().map(|(index, _)| *index).collect();
@@ -88,10 +101,7 @@ pub async fn an_import_reports_every_row_and_writes_atomic_batches_whole<R: Reso
         first[5].1,
         refused("INVALID_ARGUMENT", "INVALID_FIELD", "country")
     );
-    assert_eq!(
-        first[6].1,
-        refused("INVALID_ARGUMENT", "INVALID_FIELD", "request_id")
-    );
+    assert!(first[6].1.is_ok(), "a row with a request_id");
 
     let second = outcomes(&answers[1]);
     assert_eq!(
@@ -105,9 +115,16 @@ pub async fn an_import_reports_every_row_and_writes_atomic_batches_whole<R: Reso
     assert_eq!(third.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [10, 11]);
     assert!(third.iter().all(|(_, outcome)| outcome.is_ok()));
 
-    // What was written: the existing item and six rows; row 4 was not.
+    let fourth = outcomes(&answers[3]);
+    assert_eq!(fourth[0].1, first[6].1, "the first answer again");
+    assert_eq!(
+        fourth[1].1,
+        refused("INVALID_ARGUMENT", "REQUEST_ID_REUSED", "request_id")
+    );
+
+    // What was written: the existing item and six rows (row 4 was not).
     let listed = api.list(&admin, ListParams::default()).await.unwrap();
-    assert_eq!(listed[0].meta.total, 6);
+    assert_eq!(listed[0].meta.total, 7);
     let Ok(id) = first[7].1.clone() else {
         unreachable!()
     };
@@ -127,13 +144,14 @@ pub async fn an_import_reports_every_row_and_writes_atomic_batches_whole<R: Reso
     };
     let mut watch = api.watch(&admin, params).await.unwrap();
     let mut added = Vec::new();
-    while added.len() < 5 {
+    while added.len() < 6 {
         let message = watch.within(Duration::from_secs(5)).await.unwrap();
         added.extend(message.events.into_iter().map(|event| event.item.id));
     }
     let mut expected: Vec<String> = [
         &first[0].1,
         &first[3].1,
+        &first[6].1,
         &first[7].1,
         &third[0].1,
         &third[1].1,

@@ -1,0 +1,223 @@
+//! Many creations in one transaction (`Import…`): each row's identifier is
+//! checked against the live items and the rows before it, the free ones are
+//! inserted in multi-row statements with their changes numbered from one
+//! run of revisions, and rows with a `request_id` are remembered as their
+//! own `Create…` would be: a row retried under its `request_id` answers
+//! with the item it created, and writes nothing again.
+
+use super::entity::{Field, StoredKind};
+use super::history::change_at;
+use super::idempotency::{self, Remembered};
+use super::repository::{Remember, Repository, change, insert_all, is_taken, log, taken};
+use crate::domain::{ChangeType, CountryCode, Identifier, Item, Revision, UserId};
+use crate::error::{Error, Result};
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::{HashMap, HashSet};
+
+/// One row of an import: the item to create, and its `request_id`.
+#[derive(Debug)]
+pub struct ImportRow<K: StoredKind> {
+    pub item: Item<K>,
+    pub remember: Option<Remember>,
+}
+
+/// What becomes of a row.
+enum Plan<K: StoredKind> {
+    New(Item<K>, Option<Remember>),
+    /// An earlier write under the row's `request_id` answers it.
+    Answered(Revision),
+    Refused(Error),
+}
+
+/// How a batch ended: written (or refused), or found an identifier taken
+/// meanwhile by a concurrent writer, to be written row by row.
+enum Outcome<K: StoredKind> {
+    Done(Vec<Result<Item<K>>>),
+    RowByRow(Vec<Plan<K>>),
+}
+
+impl<K: StoredKind> Repository<K> {
+    /// Creates the rows' items, each with its change, in one transaction;
+    /// with `atomic`, one refused row writes nothing (the others answer
+    /// `BatchAborted`). Answers per row, in order.
+    pub async fn import(
+        &self,
+        rows: Vec<ImportRow<K>>,
+        by: UserId,
+        atomic: bool,
+    ) -> Result<Vec<Result<Item<K>>>> {
+        let outcome = self
+            .detached(move |repository| async move {
+                let store = repository.store();
+                let _writer = store.writer().await;
+                let txn = store.begin_write().await?;
+                let plans = plan(&txn, by, rows).await?;
+                if atomic && plans.iter().any(|plan| matches!(plan, Plan::Refused(_))) {
+                    txn.rollback().await?;
+                    let aborted = plans.into_iter().map(|plan| match plan {
+                        Plan::Refused(error) => Err(error),
+                        _ => Err(Error::BatchAborted),
+                    });
+                    return Ok(Outcome::Done(aborted.collect()));
+                }
+                let new: Vec<Item<K>> = plans
+                    .iter()
+                    .filter_map(|plan| match plan {
+                        Plan::New(item, _) => Some(item.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Err(error) = insert_all(&txn, &new).await {
+                    txn.rollback().await?;
+                    return if is_taken(&error) {
+                        Ok(Outcome::RowByRow(plans))
+                    } else {
+                        Err(error.into())
+                    };
+                }
+                let mut changes: Vec<_> = new
+                    .iter()
+                    .map(|item| change(item, ChangeType::Created, Some(by), item.updated_at, None))
+                    .collect();
+                let last = match changes.is_empty() {
+                    true => None,
+                    false => Some(log(&txn, &mut changes).await?.1),
+                };
+                let mut revisions = changes.iter().map(|change| change.revision);
+                let mut remembered = Vec::new();
+                for plan in &plans {
+                    if let Plan::New(_, remember) = plan {
+                        let revision = revisions.next().unwrap_or_default();
+                        if let Some(Remember { key, .. }) = remember {
+                            remembered.push((key, revision));
+                        }
+                    }
+                }
+                idempotency::remember_all(&txn, by, &remembered).await?;
+                let mut answers = Vec::with_capacity(plans.len());
+                for plan in plans {
+                    answers.push(match plan {
+                        Plan::New(item, _) => Ok(item),
+                        Plan::Refused(error) => Err(error),
+                        Plan::Answered(revision) => answered::<K>(&txn, revision).await,
+                    });
+                }
+                txn.commit().await?;
+                if let Some(last) = last {
+                    store.feed().advance(last);
+                }
+                Ok(Outcome::Done(answers))
+            })
+            .await?;
+        match outcome {
+            Outcome::Done(answers) => Ok(answers),
+            Outcome::RowByRow(plans) if atomic => Ok(plans
+                .into_iter()
+                .map(|plan| match plan {
+                    Plan::Refused(error) => Err(error),
+                    _ => Err(Error::Aborted(DbErr::Custom(
+                        "an identifier of the batch was taken meanwhile: retry the batch".into(),
+                    ))),
+                })
+                .collect()),
+            Outcome::RowByRow(plans) => {
+                let mut answers = Vec::with_capacity(plans.len());
+                for plan in plans {
+                    answers.push(match plan {
+                        Plan::New(item, remember) => self.create(item, by, remember).await,
+                        Plan::Refused(error) => Err(error),
+                        Plan::Answered(revision) => {
+                            let db = self.store().connection()?;
+                            answered::<K>(db, revision).await
+                        }
+                    });
+                }
+                Ok(answers)
+            }
+        }
+    }
+}
+
+/// The item an earlier write left, as its change recorded it.
+async fn answered<K: StoredKind>(
+    db: &impl sea_orm::ConnectionTrait,
+    revision: Revision,
+) -> Result<Item<K>> {
+    change_at::<K>(db, revision)
+        .await?
+        .map(|change| change.item)
+        .ok_or_else(|| {
+            Error::internal(format!(
+                "the remembered revision {} is not in the log",
+                revision.get()
+            ))
+        })
+}
+
+/// What to do with each row: answer it from its `request_id`, refuse it (a
+/// `request_id` used for another request, or twice in the batch; an
+/// identifier a live item or an earlier row has), or create it.
+async fn plan<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    by: UserId,
+    rows: Vec<ImportRow<K>>,
+) -> Result<Vec<Plan<K>>> {
+    let keys: Vec<_> = rows
+        .iter()
+        .filter_map(|row| row.remember.as_ref().map(|r| &r.key))
+        .collect();
+    let remembered: HashMap<uuid::Uuid, Remembered> =
+        match rows.iter().find_map(|row| row.remember.as_ref()) {
+            Some(Remember { since, .. }) => idempotency::recall_all(txn, by, &keys, *since).await?,
+            None => HashMap::new(),
+        };
+    let mut taken_identifiers = live_identifiers(txn, &rows).await?;
+    let mut requests = HashSet::new();
+    let per_country = K::RESOURCE.unique_per_country();
+    Ok(rows
+        .into_iter()
+        .map(|ImportRow { item, remember }| {
+            if let Some(Remember { key, .. }) = &remember {
+                if !requests.insert(key.request_id) {
+                    return Plan::Refused(Error::RequestIdReused);
+                }
+                if let Some(earlier) = remembered.get(&key.request_id) {
+                    return match earlier.fingerprint == key.fingerprint {
+                        true => Plan::Answered(earlier.revision),
+                        false => Plan::Refused(Error::RequestIdReused),
+                    };
+                }
+            }
+            let identity = (item.value.key(), per_country.then_some(item.country));
+            match taken_identifiers.insert(identity) {
+                true => Plan::New(item, remember),
+                false => Plan::Refused(taken(&item)),
+            }
+        })
+        .collect())
+}
+
+/// The identifiers (with the country, for Sender IDs) of live items that
+/// some row names.
+async fn live_identifiers<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    rows: &[ImportRow<K>],
+) -> Result<HashSet<(String, Option<CountryCode>)>> {
+    let per_country = K::RESOURCE.unique_per_country();
+    let keys: Vec<String> = rows.iter().map(|row| row.item.value.key()).collect();
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(K::Entity::find()
+        .select_only()
+        .column(K::column(Field::ValueKey))
+        .column(K::column(Field::Country))
+        .filter(K::column(Field::DeletedAt).is_null())
+        .filter(K::column(Field::ValueKey).is_in(keys))
+        .into_tuple::<(String, CountryCode)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|(key, country)| (key, per_country.then_some(country)))
+        .collect())
+}
