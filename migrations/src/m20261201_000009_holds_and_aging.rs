@@ -6,6 +6,9 @@
 //!   every read; the service clears it with a `hold_expired` change.
 //! - `aging_expire_time` on the items and their changes (Sender IDs keep it
 //!   null).
+//! - `before_hold_organization_id` on the changes: whose hold the item had
+//!   before the change, so that a reseller's watch can leave out the expiry
+//!   of a hold it never saw.
 //! - Indexes on `hold_expire_time` (the expiry sweep and the available
 //!   lists' correction of the kept counts), on `(hold_organization_id,
 //!   hold_expire_time)` (the per-organization hold limit) and on
@@ -43,6 +46,16 @@ impl MigrationTrait for Migration {
                     .alter_table(Table::alter().table(table).add_column(column).to_owned())
                     .await?;
             }
+        }
+        for table in CHANGES {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .add_column(ColumnDef::new("before_hold_organization_id").uuid().null())
+                        .to_owned(),
+                )
+                .await?;
         }
         for table in ITEMS {
             for columns in [

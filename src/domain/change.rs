@@ -96,6 +96,9 @@ impl ChangeType {
 pub struct Placement {
     pub organization_id: Option<OrganizationId>,
     pub country: CountryCode,
+    /// The organization its hold was for, as stored (expired or not): a
+    /// reseller sees only its own organization's holds.
+    pub held_for: Option<OrganizationId>,
 }
 
 impl Placement {
@@ -103,6 +106,7 @@ impl Placement {
         (!item.is_deleted()).then_some(Self {
             organization_id: item.organization_id,
             country: item.country,
+            held_for: item.hold.map(|hold| hold.organization_id),
         })
     }
 }

@@ -2,7 +2,8 @@
 //! each change enters, changes in, or leaves that view.
 
 use super::{
-    Change, CountryCode, Item, OrganizationId, Placement, ResourceKind, Revision, Visibility,
+    Change, ChangeType, CountryCode, Item, OrganizationId, Placement, ResourceKind, Revision,
+    Visibility,
 };
 
 /// The live items a watcher could list: its visibility and its filters.
@@ -34,6 +35,7 @@ impl WatchView {
         let Some(Placement {
             organization_id,
             country,
+            held_for: _,
         }) = placement
         else {
             return false;
@@ -55,11 +57,17 @@ impl WatchView {
             revision,
             item,
             before,
+            change_type,
             ..
         } = change;
         let (was, is) = (self.holds(before), self.holds(Placement::of(&item)));
         let (event_type, item) = match (was, is) {
             (false, false) => return None,
+            // An expiry changes nothing but the hold, which a reseller sees
+            // only on its own organization's items.
+            (true, true) if change_type == ChangeType::HoldExpired && !self.sees_hold(before) => {
+                return None;
+            }
             (false, true) => (EventType::Added, item),
             (true, true) => (EventType::Modified, item),
             (true, false) => (EventType::Removed, self.last_seen(item, before)),
@@ -69,6 +77,16 @@ impl WatchView {
             revision,
             item,
         })
+    }
+
+    /// Whether the watcher saw the hold the item had, placed so.
+    fn sees_hold(&self, placement: Option<Placement>) -> bool {
+        match self.visibility {
+            Visibility::Everything => true,
+            Visibility::SharedOrOwn(own) => {
+                placement.is_some_and(|p| p.held_for.is_some() && p.held_for == own)
+            }
+        }
     }
 
     /// An item that left the view, as the watcher may still see it: one that
@@ -119,6 +137,7 @@ mod tests {
             before: before.map(|organization_id| Placement {
                 organization_id,
                 country,
+                held_for: None,
             }),
         }
     }
@@ -145,6 +164,23 @@ mod tests {
             None
         );
         assert_eq!(reseller(1).event(change(None, Some(org(2)))), None);
+    }
+
+    #[test]
+    fn a_hold_expiry_reaches_staff_and_the_holder_only() {
+        let expiry = |held_for| {
+            let mut change = change(Some(None), None);
+            change.change_type = ChangeType::HoldExpired;
+            change.before = change.before.map(|p| Placement { held_for, ..p });
+            change
+        };
+        let staff = WatchView {
+            visibility: Visibility::Everything,
+            ..reseller(1)
+        };
+        assert!(staff.event(expiry(Some(org(2)))).is_some());
+        assert!(reseller(2).event(expiry(Some(org(2)))).is_some());
+        assert_eq!(reseller(1).event(expiry(Some(org(2)))), None);
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! Bulk creation: a stream of batches in, a stream of per-row answers out.
-//! One batch at a time is read, written and answered, so an import of any
-//! size holds one batch in memory; the next batch is read only once the
-//! client has room for the answer before (a client that stops reading is
-//! cut off after the stall timeout, the error sent after what it missed).
+//! Batches are read, written and answered in order, at most two in hand at
+//! once, so an import of any size holds two batches in memory; the next
+//! batch is read only once the client has room for the answer before (a
+//! client that stops reading is cut off after the stall timeout, the error
+//! sent after what it missed).
 
 use super::{CreateRequest, Parse, Service};
 use crate::auth::Caller;
 use crate::budget::StreamPass;
-use crate::domain::{Item, ItemId, Precondition, Timestamp};
+use crate::domain::{Identifier, Item, ItemId, Precondition, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{ImportRow, StoredKind};
 use futures::{Stream, StreamExt};
+use std::collections::HashSet;
 use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
@@ -76,15 +78,53 @@ impl<K: StoredKind> Service<K> {
         B: Parse<ImportBatch<K>>,
     {
         let stall = pass.stall_timeout();
-        let mut batches = std::pin::pin!(batches);
         let mut first_index = 0u64;
-        while let Some(batch) = batches.next().await {
-            let ImportBatch { rows, atomic } = batch?.try_into()?;
-            let count = rows.len() as u64;
-            let rows = self.import_batch(by, rows, atomic).await?;
-            let reply = ImportReply { first_index, rows };
-            first_index += count;
-            match tokio::time::timeout(stall, sender.send(Ok(reply))).await {
+        // The batch before, while it may still be writing: its
+        // identifiers, and its end.
+        let mut before: Option<(HashSet<String>, oneshot::Receiver<()>)> = None;
+        // Parsed in order as they are read; written up to `batches_at_once`
+        // at a time (the next one's rows go in while the one before takes
+        // its revisions and commits) unless they name an identifier in
+        // common, which must be written in order; answered in order.
+        let replies = batches
+            .map(|batch| {
+                let parsed: Result<ImportBatch<K>> = batch.and_then(TryInto::try_into);
+                let first = first_index;
+                let identifiers: HashSet<String> = match &parsed {
+                    Ok(batch) => batch
+                        .rows
+                        .iter()
+                        .flatten()
+                        .map(|row| row.new.value.key())
+                        .collect(),
+                    Err(_) => HashSet::new(),
+                };
+                if let Ok(batch) = &parsed {
+                    first_index += batch.rows.len() as u64;
+                }
+                let wait = before
+                    .take()
+                    .filter(|(earlier, _)| !earlier.is_disjoint(&identifiers))
+                    .map(|(_, done)| done);
+                let (finished, done) = oneshot::channel();
+                before = Some((identifiers, done));
+                async move {
+                    if let Some(earlier) = wait {
+                        let _ = earlier.await;
+                    }
+                    let ImportBatch { rows, atomic } = parsed?;
+                    let rows = self.import_batch(by, rows, atomic).await;
+                    let _ = finished.send(());
+                    Ok::<_, Error>(ImportReply {
+                        first_index: first,
+                        rows: rows?,
+                    })
+                }
+            })
+            .buffered(self.repository.batches_at_once());
+        let mut replies = std::pin::pin!(replies);
+        while let Some(reply) = replies.next().await {
+            match tokio::time::timeout(stall, sender.send(Ok(reply?))).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return Ok(()), // the client went away
                 Err(_) => return Err(Error::StreamStalled { after: stall }),

@@ -99,6 +99,7 @@ impl<K: StoredKind> FromQueryResult for Change<K> {
                 (true, Some(country)) => Some(Placement {
                     organization_id: row.try_get_by("before_organization_id")?,
                     country,
+                    held_for: row.try_get_by("before_hold_organization_id")?,
                 }),
                 _ => None,
             },
@@ -127,6 +128,10 @@ pub(super) fn change_row<K: StoredKind>(change: &Change<K>) -> Vec<(&'static str
             before.and_then(|b| b.organization_id).into(),
         ),
         ("before_country", before.map(|b| b.country).into()),
+        (
+            "before_hold_organization_id",
+            before.and_then(|b| b.held_for).into(),
+        ),
     ];
     columns.extend(
         row(item)

@@ -11,7 +11,9 @@ use super::idempotency::{self, Remembered};
 use super::repository::{Remember, Repository, change, insert_all, is_taken, log, taken};
 use crate::domain::{ChangeType, CountryCode, Identifier, Item, Revision, UserId};
 use crate::error::{Error, Result};
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 use std::collections::{HashMap, HashSet};
 
 /// One row of an import: the item to create, and its `request_id`.
@@ -37,6 +39,19 @@ enum Outcome<K: StoredKind> {
 }
 
 impl<K: StoredKind> Repository<K> {
+    /// How many batches of one import may be written at once. On
+    /// PostgreSQL two: the next batch's rows go in while the one before
+    /// holds the revision counter until it commits (their count cells take
+    /// one slot per statement, so they do not contend). Elsewhere one:
+    /// SQLite has one writer, and MariaDB's row triggers would lock count
+    /// cells of two batches in opposite orders.
+    pub fn batches_at_once(&self) -> usize {
+        match self.store().backend() {
+            sea_orm::DbBackend::Postgres => 2,
+            _ => 1,
+        }
+    }
+
     /// Creates the rows' items, each with its change, in one transaction;
     /// with `atomic`, one refused row writes nothing (the others answer
     /// `BatchAborted`). Answers per row, in order.
@@ -51,6 +66,14 @@ impl<K: StoredKind> Repository<K> {
                 let store = repository.store();
                 let _writer = store.writer().await;
                 let txn = store.begin_write().await?;
+                if store.backend() == sea_orm::DbBackend::Postgres {
+                    // Plan the identifier lookup for the table as it is now:
+                    // a plan cached while the table was small scans it whole
+                    // for each of a thousand keys once it has grown, as
+                    // during the very import that grows it.
+                    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                        .await?;
+                }
                 let plans = plan(&txn, by, rows).await?;
                 if atomic && plans.iter().any(|plan| matches!(plan, Plan::Refused(_))) {
                     txn.rollback().await?;
@@ -139,10 +162,7 @@ impl<K: StoredKind> Repository<K> {
 }
 
 /// The item an earlier write left, as its change recorded it.
-async fn answered<K: StoredKind>(
-    db: &impl sea_orm::ConnectionTrait,
-    revision: Revision,
-) -> Result<Item<K>> {
+async fn answered<K: StoredKind>(db: &impl ConnectionTrait, revision: Revision) -> Result<Item<K>> {
     change_at::<K>(db, revision)
         .await?
         .map(|change| change.item)

@@ -2,6 +2,7 @@
 //! repository serving both resource kinds. It runs queries and reports what
 //! it found; it decides no rule and knows nothing of gRPC.
 
+mod bulk;
 mod columns;
 mod entity;
 mod history;

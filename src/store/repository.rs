@@ -17,6 +17,7 @@
 //! test it before reuse.
 
 use super::Store;
+use super::bulk;
 use super::columns::{change_row, row};
 use super::entity::{Field, StoredKind};
 use super::history::{allocated_from, change_at};
@@ -34,6 +35,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
+use sea_orm::{EntityName, IdenStatic};
 use std::marker::PhantomData;
 use tracing::Instrument;
 
@@ -576,10 +578,6 @@ pub(super) fn change<K: StoredKind>(
     }
 }
 
-/// Rows per multi-row INSERT: well under every engine's limit of bound
-/// parameters (SQLite's 32,766) at the change log's 27 columns.
-const ROWS_PER_INSERT: usize = 500;
-
 /// Numbers `changes` with a run of revisions taken at once and inserts
 /// them in a few statements. Returns the first and last revision.
 pub(super) async fn log<K: StoredKind>(
@@ -592,21 +590,20 @@ pub(super) async fn log<K: StoredKind>(
     for (offset, change) in changes.iter_mut().enumerate() {
         change.revision = Revision::from(first + offset as i64);
     }
-    for chunk in changes.chunks(ROWS_PER_INSERT) {
-        let mut insert = Query::insert();
-        insert.into_table(Alias::new(K::CHANGES));
-        for (n, change) in chunk.iter().enumerate() {
-            let (columns, values): (Vec<_>, Vec<_>) = change_row(change)
+    let columns: Vec<&str> = change_row(&changes[0])
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    let rows = changes
+        .iter()
+        .map(|change| {
+            change_row(change)
                 .into_iter()
-                .map(|(name, value)| (Alias::new(name), Expr::value(value)))
-                .unzip();
-            if n == 0 {
-                insert.columns(columns);
-            }
-            insert.values_panic(values);
-        }
-        txn.execute(&insert).await?;
-    }
+                .map(|(_, value)| value)
+                .collect()
+        })
+        .collect();
+    bulk::insert_rows(txn, K::CHANGES, &columns, rows).await?;
     Ok((Revision::from(first), last))
 }
 
@@ -632,22 +629,19 @@ pub(super) async fn insert_all<K: StoredKind>(
     txn: &DatabaseTransaction,
     items: &[Item<K>],
 ) -> Result<(), DbErr> {
-    for chunk in items.chunks(ROWS_PER_INSERT) {
-        let mut insert = Query::insert();
-        insert.into_table(K::Entity::default());
-        for (n, item) in chunk.iter().enumerate() {
-            let (columns, values): (Vec<_>, Vec<_>) = row(item)
-                .into_iter()
-                .map(|(field, value)| (K::column(field), Expr::value(value)))
-                .unzip();
-            if n == 0 {
-                insert.columns(columns);
-            }
-            insert.values_panic(values);
-        }
-        txn.execute(&insert).await?;
-    }
-    Ok(())
+    let Some(first) = items.first() else {
+        return Ok(());
+    };
+    let columns: Vec<&str> = row(first)
+        .iter()
+        .map(|(field, _)| K::column(*field).as_str())
+        .collect();
+    let rows = items
+        .iter()
+        .map(|item| row(item).into_iter().map(|(_, value)| value).collect())
+        .collect();
+    let table = K::Entity::default().table_name().to_owned();
+    bulk::insert_rows(txn, &table, &columns, rows).await
 }
 
 /// Writes every column of a stored item.

@@ -89,7 +89,10 @@ pub async fn an_import_reports_every_row_and_writes_atomic_batches_whole<R: Reso
     let first = outcomes(&answers[0]);
     let indexes: Vec<u64> = first.iter().map(|(index, _)| *index).collect();
     assert_eq!(indexes, (0..8).collect::<Vec<_>>());
-    assert!(first[0].1.is_ok() && first[3].1.is_ok() && first[7].1.is_ok());
+    assert!(
+        first[0].1.is_ok() && first[3].1.is_ok() && first[7].1.is_ok(),
+        "{first:?}"
+    );
     let taken = refused("ALREADY_EXISTS", R::TAKEN_REASON, R::VALUE_FIELD);
     assert_eq!(first[1].1, taken, "taken by a live item");
     assert_eq!(

@@ -230,6 +230,16 @@ pub async fn a_hold_expires_by_itself_and_its_expiry_is_recorded_once<R: Resourc
         )
         .await
         .unwrap();
+    let mut rival_watch = api
+        .watch(
+            &rival,
+            WatchParams {
+                start_revision: listed[0].revision,
+                ..WatchParams::default()
+            },
+        )
+        .await
+        .unwrap();
     let held = api
         .hold_with(
             &admin,
@@ -287,6 +297,19 @@ pub async fn a_hold_expires_by_itself_and_its_expiry_is_recorded_once<R: Resourc
         .collect();
     assert_eq!(types, [(MODIFIED, true), (MODIFIED, false)]);
     assert_eq!(events[1].revision, expiry.revision);
+    // Another tenant saw the hold as a change of the item (its etag), but
+    // never the hold, so its end changes nothing it sees: not sent.
+    let mut seen = Vec::new();
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(1500), rival_watch.next()).await
+    {
+        seen.extend(message.unwrap().events);
+    }
+    let seen: Vec<_> = seen
+        .iter()
+        .map(|e| (e.event_type, e.item.hold.is_some()))
+        .collect();
+    assert_eq!(seen, [(MODIFIED, false)]);
 }
 
 /// Two server processes sweep the same database: each expiry is recorded
