@@ -184,13 +184,10 @@ fn read(
     mut reader: csv::Reader<File>,
     columns: Columns,
     atomic: bool,
-    batches: &mpsc::Sender<(Vec<crate::cli::remote::NewRow>, bool)>,
+    batches: &mpsc::Sender<(Vec<NewRow>, bool)>,
     sent: &mpsc::Sender<Sent>,
 ) -> Result<(), Failure> {
-    let mut rows = Vec::with_capacity(BATCH);
-    let mut lines = Vec::with_capacity(BATCH);
-    let mut refused = Vec::new();
-    let mut bytes = 0;
+    let mut batch = Batch::default();
     loop {
         let number = reader.position().line();
         let mut record = StringRecord::new();
@@ -207,8 +204,7 @@ fn read(
                     organization_id: field(columns.organization_id),
                     record: record.clone(),
                 };
-                let status = field(columns.status).unwrap_or_default();
-                match parse_status(&status) {
+                match parse_status(&field(columns.status).unwrap_or_default()) {
                     Ok(status) => {
                         let row = NewRow {
                             value: field(Some(columns.value)).unwrap_or_default(),
@@ -216,86 +212,93 @@ fn read(
                             description: field(columns.description),
                             status,
                         };
-                        let size = row.encoded_len();
-                        if bytes + size > BATCH_BYTES && !rows.is_empty() {
+                        // A row that would make the message too large
+                        // starts the next one.
+                        if !batch.has_room_for(&row) {
                             let position = reader.position().byte();
-                            if !flush(
-                                batches,
-                                sent,
-                                atomic,
-                                &mut rows,
-                                &mut lines,
-                                &mut refused,
-                                position,
-                            ) {
+                            if !batch.send(batches, sent, atomic, position) {
                                 return Ok(());
                             }
-                            bytes = 0;
                         }
-                        bytes += size;
-                        rows.push(row);
-                        lines.push(line);
+                        batch.push(row, line);
                     }
-                    Err(reason) => refused.push((line, reason)),
+                    Err(reason) => batch.refused.push((line, reason)),
                 }
             }
-            Err(error) => refused.push((
-                Line {
+            Err(error) => {
+                let line = Line {
                     number,
                     record,
                     organization_id: None,
-                },
-                format!("not a CSV row: {error}"),
-            )),
-        }
-        if rows.len() + refused.len() >= BATCH {
-            let position = reader.position().byte();
-            if !flush(
-                batches,
-                sent,
-                atomic,
-                &mut rows,
-                &mut lines,
-                &mut refused,
-                position,
-            ) {
-                return Ok(());
+                };
+                batch
+                    .refused
+                    .push((line, format!("not a CSV row: {error}")));
             }
         }
+        if batch.is_full() && !batch.send(batches, sent, atomic, reader.position().byte()) {
+            return Ok(());
+        }
     }
-    if !rows.is_empty() || !refused.is_empty() {
-        let position = reader.position().byte();
-        flush(
-            batches,
-            sent,
-            atomic,
-            &mut rows,
-            &mut lines,
-            &mut refused,
-            position,
-        );
+    if !batch.is_empty() {
+        batch.send(batches, sent, atomic, reader.position().byte());
     }
     Ok(())
 }
 
-/// Sends a batch; false once the answer loop is gone.
-fn flush(
-    batches: &mpsc::Sender<(Vec<NewRow>, bool)>,
-    sent: &mpsc::Sender<Sent>,
-    atomic: bool,
-    rows: &mut Vec<NewRow>,
-    lines: &mut Vec<Line>,
-    refused: &mut Vec<(Line, String)>,
-    position: u64,
-) -> bool {
-    let batch = (std::mem::take(rows), atomic);
-    let answered = Sent {
-        lines: std::mem::take(lines),
-        refused: std::mem::take(refused),
-        position,
-    };
-    // The lines first: the answer loop waits for them once the reply comes.
-    sent.blocking_send(answered).is_ok() && batches.blocking_send(batch).is_ok()
+/// The batch being read: its rows, their lines, the lines refused, and the
+/// rows' size.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<NewRow>,
+    lines: Vec<Line>,
+    refused: Vec<(Line, String)>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn push(&mut self, row: NewRow, line: Line) {
+        self.bytes += row.encoded_len();
+        self.rows.push(row);
+        self.lines.push(line);
+    }
+
+    fn has_room_for(&self, row: &NewRow) -> bool {
+        self.rows.is_empty() || self.bytes + row.encoded_len() <= BATCH_BYTES
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows.len() + self.refused.len() >= BATCH
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.refused.is_empty()
+    }
+
+    /// Sends the batch and starts the next; false once the answer loop is
+    /// gone.
+    fn send(
+        &mut self,
+        batches: &mpsc::Sender<(Vec<NewRow>, bool)>,
+        sent: &mpsc::Sender<Sent>,
+        atomic: bool,
+        position: u64,
+    ) -> bool {
+        let Batch {
+            rows,
+            lines,
+            refused,
+            bytes: _,
+        } = std::mem::take(self);
+        let answered = Sent {
+            lines,
+            refused,
+            position,
+        };
+        // The lines first: the answer loop waits for them once the reply
+        // comes.
+        sent.blocking_send(answered).is_ok() && batches.blocking_send((rows, atomic)).is_ok()
+    }
 }
 
 /// `FILE.rejected.csv`: the file's columns, then the line and the reason.
