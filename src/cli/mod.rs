@@ -42,10 +42,8 @@ impl From<Status> for Failure {
         match status.code() {
             Code::Unauthenticated => Failure::TokenRefused(message),
             Code::PermissionDenied => Failure::Forbidden(message),
-            Code::Unavailable => Failure::Unreachable {
-                server: "the server".to_owned(),
-                detail: message,
-            },
+            // UNAVAILABLE from a call that reached the server (its database
+            // down, a dropped connection) says so in its message.
             code => Failure::Server { code, message },
         }
     }

@@ -316,9 +316,10 @@ impl<K: StoredKind> Service<K> {
             hold,
         };
         let allocated = self.repository.allocate(allocation, by, remember).await?;
+        let now = Timestamp::now();
         Ok(allocated
             .into_iter()
-            .map(|item| shown_to(caller, item))
+            .map(|item| shown_at(caller, item, now))
             .collect())
     }
 
@@ -530,7 +531,8 @@ impl<K: StoredKind> Service<K> {
         let caller = caller.clone();
         Ok(Box::pin(ReceiverStream::new(pages).map(move |page| {
             let Page { items, meta, next } = page?;
-            let items = items.into_iter().map(|item| shown_to(&caller, item));
+            let now = Timestamp::now();
+            let items = items.into_iter().map(|item| shown_at(&caller, item, now));
             Ok(Page {
                 items: items.collect(),
                 meta,
@@ -544,7 +546,12 @@ impl<K: StoredKind> Service<K> {
 /// is none; the ids of the staff who wrote it and the rest are for staff
 /// only, and a hold for its organization only.
 pub(crate) fn shown_to<K: StoredKind>(caller: &Caller, item: Item<K>) -> Item<K> {
-    let item = item.as_seen_at(Timestamp::now());
+    shown_at(caller, item, Timestamp::now())
+}
+
+/// The same at `now`, for the items of one page or batch, read together.
+pub(crate) fn shown_at<K: StoredKind>(caller: &Caller, item: Item<K>, now: Timestamp) -> Item<K> {
+    let item = item.as_seen_at(now);
     if caller.is_staff() {
         item
     } else {

@@ -10,12 +10,12 @@
 //! STREAM_STALLED) and resumes from the last revision it took; one whose
 //! position the purge has passed is OUT_OF_RANGE (REVISION_COMPACTED).
 
-use super::{Parse, Service, WatchRequest, shown_to};
+use super::{Parse, Service, WatchRequest, shown_at};
 use crate::auth::Caller;
 use crate::budget::StreamPass;
 use crate::domain::{
     Event, EventType, Filter, Invalid, ListQuery, PageRequest, Revision, Sort, SortField,
-    SortOrder, WatchView,
+    SortOrder, Timestamp, WatchView,
 };
 use crate::error::{Error, Result};
 use crate::store::StoredKind;
@@ -164,13 +164,14 @@ impl<K: StoredKind> Watcher<K> {
         while let Some(page) = pages.recv().await {
             let page = page?;
             snapshot = page.meta.revision;
+            let now = Timestamp::now();
             let events = page
                 .items
                 .into_iter()
                 .map(|item| Event {
                     event_type: EventType::Added,
                     revision: snapshot,
-                    item: shown_to(&self.caller, item),
+                    item: shown_at(&self.caller, item, now),
                 })
                 .collect();
             if self.send(events, snapshot, false).await?.is_err() {
@@ -211,11 +212,12 @@ impl<K: StoredKind> Watcher<K> {
                     Some(last) if changes.len() as u64 == BATCH => last.revision,
                     _ => positions.head,
                 };
+                let now = Timestamp::now();
                 events = changes
                     .into_iter()
                     .filter_map(|change| self.view.event(change))
                     .map(|event| Event {
-                        item: shown_to(&self.caller, event.item),
+                        item: shown_at(&self.caller, event.item, now),
                         ..event
                     })
                     .collect();

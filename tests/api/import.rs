@@ -211,13 +211,7 @@ async fn an_importer_that_never_reads_its_answers_is_cut_off(engine: Engine) {
         settings.streams.stream_stall_timeout = Duration::from_millis(500);
     })
     .await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.address))
-        .unwrap()
-        .initial_stream_window_size(Some(16 * 1024))
-        .initial_connection_window_size(Some(16 * 1024))
-        .connect()
-        .await
-        .unwrap();
+    let channel = crate::helpers::tiny_window_channel(app.address).await;
     let batches = futures::stream::iter(0u32..).map(|batch| pb::ImportDidsRequest {
         rows: (0..100)
             .map(|row| pb::CreateDidRequest {

@@ -324,15 +324,7 @@ pub async fn a_watcher_that_stops_reading_is_cut_off<R: Resource>(engine: Engine
     .await;
     let api = R::new(&app);
     let admin = Identity::admin();
-    // A connection of its own, with small HTTP/2 windows: the messages it
-    // does not read fill them at once (a client's defaults hold megabytes).
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.address))
-        .unwrap()
-        .initial_stream_window_size(Some(16 * 1024))
-        .initial_connection_window_size(Some(16 * 1024))
-        .connect()
-        .await
-        .unwrap();
+    let channel = crate::helpers::tiny_window_channel(app.address).await;
     let mut watch = R::over(channel)
         .watch(&admin, WatchParams::default())
         .await

@@ -68,6 +68,19 @@ pub fn narrow_channel(address: std::net::SocketAddr) -> Channel {
         .connect_lazy()
 }
 
+/// A connection of its own to `address` with HTTP/2 windows of 16 KiB,
+/// stream and connection: the messages a test does not read fill them at
+/// once (a client's defaults hold megabytes).
+pub async fn tiny_window_channel(address: std::net::SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .initial_stream_window_size(Some(16 * 1024))
+        .initial_connection_window_size(Some(16 * 1024))
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// DIDs of values `0..count` with 500-character descriptions, created four
 /// at a time: a list of 1000 of them is larger than what HTTP/2 buffers.
 pub async fn seed_bulky_dids(channel: Channel, count: u32) {
