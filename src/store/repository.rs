@@ -36,6 +36,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use sea_orm::{EntityName, IdenStatic};
+use std::collections::HashSet;
 use std::marker::PhantomData;
 use tracing::Instrument;
 
@@ -493,10 +494,15 @@ async fn allocate<K: StoredKind>(
 
 /// Locks up to `count` items that `filter` keeps (and that start with
 /// `prefix`), lowest identifiers first. Candidates are read without locks,
-/// then locked by id, skipping rows other writers hold (PostgreSQL and
-/// MariaDB), so that concurrent allocations take different items rather
-/// than wait on, or fail on, each other's; only the rows taken are locked
-/// (a locking read that sorts would lock every row it examined on MariaDB).
+/// then locked by id; only the rows taken are locked (a locking read that
+/// sorts would lock every row it examined on MariaDB).
+///
+/// The first pass skips rows other writers hold (PostgreSQL and MariaDB),
+/// so that concurrent allocations take different items rather than wait on
+/// each other. If that leaves too few, and rows were skipped, a second pass
+/// waits for their writers: one that rolls back (a deadlock's loser, about
+/// to retry) leaves them free, and "not enough" must not be said while they
+/// are undecided.
 async fn lock_available<K: StoredKind>(
     txn: &DatabaseTransaction,
     filter: &Filter<K>,
@@ -515,44 +521,62 @@ async fn lock_available<K: StoredKind>(
         select
     };
     let mut locked: Vec<Item<K>> = Vec::with_capacity(count);
-    let mut after: Option<(String, ItemId)> = None;
-    while locked.len() < count {
-        let need = (count - locked.len()) as u64;
-        let mut candidates = available();
-        if let Some((last_key, last_id)) = after.clone() {
-            candidates = candidates.filter(
-                Condition::any().add(key().gt(last_key.clone())).add(
-                    Condition::all()
-                        .add(key().eq(last_key))
-                        .add(K::column(Field::Id).gt(last_id)),
-                ),
-            );
+    for wait in [false, true] {
+        let mine: HashSet<ItemId> = locked.iter().map(|item| item.id).collect();
+        let mut skipped = false;
+        let mut after: Option<(String, ItemId)> = None;
+        while locked.len() < count {
+            let need = (count - locked.len()) as u64;
+            let mut candidates = available();
+            if let Some((last_key, last_id)) = after.clone() {
+                candidates = candidates.filter(
+                    Condition::any().add(key().gt(last_key.clone())).add(
+                        Condition::all()
+                            .add(key().eq(last_key))
+                            .add(K::column(Field::Id).gt(last_id)),
+                    ),
+                );
+            }
+            let candidates: Vec<(String, ItemId)> = candidates
+                .select_only()
+                .column(key())
+                .column(K::column(Field::Id))
+                .order_by_asc(key())
+                .order_by_asc(K::column(Field::Id))
+                .limit(need)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            let Some(last) = candidates.last().cloned() else {
+                break;
+            };
+            after = Some(last);
+            // The second pass reads past the rows the first one took.
+            let ids: Vec<ItemId> = candidates
+                .iter()
+                .map(|(_, id)| *id)
+                .filter(|id| !mine.contains(id))
+                .collect();
+            if !ids.is_empty() {
+                let to_lock = ids.len();
+                let select = available()
+                    .filter(K::column(Field::Id).is_in(ids))
+                    .order_by_asc(key())
+                    .order_by_asc(K::column(Field::Id));
+                let select = if wait {
+                    select.lock(LockType::Update)
+                } else {
+                    select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                };
+                let mut taken = select.into_model::<Item<K>>().all(txn).await?;
+                skipped |= taken.len() < to_lock;
+                locked.append(&mut taken);
+            }
+            if (candidates.len() as u64) < need {
+                break;
+            }
         }
-        let candidates: Vec<(String, ItemId)> = candidates
-            .select_only()
-            .column(key())
-            .column(K::column(Field::Id))
-            .order_by_asc(key())
-            .order_by_asc(K::column(Field::Id))
-            .limit(need)
-            .into_tuple()
-            .all(txn)
-            .await?;
-        let Some(last) = candidates.last().cloned() else {
-            break;
-        };
-        after = Some(last);
-        let ids = candidates.iter().map(|(_, id)| *id);
-        let mut taken = available()
-            .filter(K::column(Field::Id).is_in(ids))
-            .order_by_asc(key())
-            .order_by_asc(K::column(Field::Id))
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .into_model::<Item<K>>()
-            .all(txn)
-            .await?;
-        locked.append(&mut taken);
-        if (candidates.len() as u64) < need {
+        if locked.len() == count || !skipped {
             break;
         }
     }
