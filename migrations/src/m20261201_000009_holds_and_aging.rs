@@ -13,6 +13,9 @@
 //!   lists' correction of the kept counts), on `(hold_organization_id,
 //!   hold_expire_time)` (the per-organization hold limit) and on
 //!   `aging_expire_time`.
+//! - `hold_limits`: a row per organization that has held, which a
+//!   reseller's hold locks so that its organization's holds are counted one
+//!   write at a time.
 
 use super::m20261123_000001_create_inventory::timestamp;
 use sea_orm_migration::prelude::*;
@@ -73,10 +76,26 @@ impl MigrationTrait for Migration {
                 manager.create_index(index.to_owned()).await?;
             }
         }
+        manager
+            .create_table(
+                Table::create()
+                    .table("hold_limits")
+                    .col(
+                        ColumnDef::new("organization_id")
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table("hold_limits").to_owned())
+            .await?;
         for table in ITEMS {
             for columns in [
                 "hold_expire_time",

@@ -28,7 +28,7 @@ use crate::domain::{
     Precondition, Sort, SortField, Timestamp, UserId,
 };
 use crate::error::{Error, Result};
-use crate::store::{Allocation, Remember, Repository, Store, StoredKind};
+use crate::store::{Allocation, HoldLimit, Remember, Repository, Store, StoredKind};
 use futures::{Stream, StreamExt};
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -153,7 +153,7 @@ impl<K: StoredKind> Service<K> {
         let writer = caller.authorize_write::<K>()?;
         let ItemWrite { id, precondition } = request.try_into()?;
         let by = writer.user_id();
-        self.write_any(caller, by, id, precondition, move |mut item, at| {
+        self.write_any(caller, by, id, precondition, None, move |mut item, at| {
             if !item.is_deleted() {
                 return Err(Error::NotDeleted(K::RESOURCE));
             }
@@ -232,19 +232,21 @@ impl<K: StoredKind> Service<K> {
             precondition,
         } = request.try_into()?;
         let organization_id = rights.for_organization(organization_id)?;
-        if rights.is_limited() {
-            self.within_hold_limit(organization_id, 1, &[id]).await?;
-        }
+        let limit = rights
+            .is_limited()
+            .then(|| self.hold_limit(organization_id, 1, Some(id)));
         let by = rights.user_id();
-        self.write(caller, by, id, precondition, move |mut item, at| {
+        let decide = move |mut item: Item<K>, at| {
             if !item.is_available_to(organization_id, at) {
                 return Err(Error::NotAvailable(K::RESOURCE));
             }
             item.hold_for(organization_id, at.plus(ttl.get()));
             item.touch(by, at);
             Ok(Effect::Changed(item, ChangeType::Held))
-        })
-        .await
+        };
+        let decide = if_visible(caller, decide);
+        self.write_any(caller, by, id, precondition, limit, decide)
+            .await
     }
 
     /// Ends the caller's hold (any hold, for an admin); an item the caller
@@ -275,21 +277,25 @@ impl<K: StoredKind> Service<K> {
         .await
     }
 
-    /// Takes `count` items that the organization could hold now, lowest
-    /// identifiers first, and assigns or holds them all, or none.
+    /// Takes `count` items that nobody holds now (not even the
+    /// organization: its holds are for other buyers), lowest identifiers
+    /// first, and assigns or holds them all, or none.
     pub async fn allocate(
         &self,
         caller: &Caller,
         request: impl Parse<AllocationRequest>,
     ) -> Result<Vec<Item<K>>> {
-        let AllocationRequest {
-            organization_id,
-            count,
-            country,
-            prefix,
-            hold,
-            request,
-        } = {
+        let (
+            AllocationRequest {
+                organization_id,
+                count,
+                country,
+                prefix,
+                hold,
+                request,
+            },
+            limit,
+        ) = {
             // Assigning is an admin's; holding is a reseller's too.
             let rights = caller.authorize_holds::<K>()?;
             let parsed: AllocationRequest = request.try_into()?;
@@ -297,11 +303,10 @@ impl<K: StoredKind> Service<K> {
                 caller.authorize_write::<K>()?;
             }
             rights.for_organization(parsed.organization_id)?;
-            if rights.is_limited() {
-                self.within_hold_limit(parsed.organization_id, u64::from(parsed.count), &[])
-                    .await?;
-            }
-            parsed
+            let limit = rights
+                .is_limited()
+                .then(|| self.hold_limit(parsed.organization_id, u64::from(parsed.count), None));
+            (parsed, limit)
         };
         let by = caller.user_id();
         let remember = self.remember(Precondition {
@@ -315,7 +320,10 @@ impl<K: StoredKind> Service<K> {
             prefix,
             hold,
         };
-        let allocated = self.repository.allocate(allocation, by, remember).await?;
+        let allocated = self
+            .repository
+            .allocate(allocation, by, remember, limit)
+            .await?;
         let now = Timestamp::now();
         Ok(allocated
             .into_iter()
@@ -323,23 +331,21 @@ impl<K: StoredKind> Service<K> {
             .collect())
     }
 
-    /// Refuses `more` holds for `organization` if they would pass the hold
-    /// limit (holds of `except` are being extended, not added).
-    async fn within_hold_limit(
+    /// The hold limit of a reseller's write that adds `adding` holds for
+    /// `organization` (or extends its hold of `extending`), checked by the
+    /// store in the write's transaction.
+    fn hold_limit(
         &self,
         organization: crate::domain::OrganizationId,
-        more: u64,
-        except: &[ItemId],
-    ) -> Result<()> {
-        let limit = self.changes.max_holds_per_organization;
-        let held = self
-            .repository
-            .holds_of(organization, Timestamp::now(), except.to_vec())
-            .await?;
-        if held + more > u64::from(limit) {
-            return Err(Error::HoldLimitReached { limit });
+        adding: u64,
+        extending: Option<ItemId>,
+    ) -> HoldLimit {
+        HoldLimit {
+            organization_id: organization,
+            max: self.changes.max_holds_per_organization,
+            adding,
+            extending,
         }
-        Ok(())
     }
 
     /// How long an item of this kind rests after it leaves an
@@ -360,30 +366,27 @@ impl<K: StoredKind> Service<K> {
         precondition: Precondition,
         decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
     ) -> Result<Item<K>> {
-        let visibility = caller.visibility();
-        self.write_any(caller, by, id, precondition, move |item, at| {
-            if item.is_deleted() || !visibility.shows(&item) {
-                return Err(Error::NotFound(K::RESOURCE));
-            }
-            decide(item, at)
-        })
-        .await
+        let decide = if_visible(caller, decide);
+        self.write_any(caller, by, id, precondition, None, decide)
+            .await
     }
 
-    /// A write of the item `id`, deleted or not.
+    /// A write of the item `id`, deleted or not; one that may add a hold
+    /// keeps within `limit`.
     async fn write_any(
         &self,
         caller: &Caller,
         by: UserId,
         id: ItemId,
         precondition: Precondition,
+        limit: Option<HoldLimit>,
         decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
     ) -> Result<Item<K>> {
         let etag = precondition.etag.clone();
         let remember = self.remember(precondition);
         let written = self
             .repository
-            .change(id, by, remember, move |item, at| {
+            .change(id, by, remember, limit, move |item, at| {
                 if etag.is_some_and(|etag| etag != Etag::of(&item)) {
                     return Err(Error::EtagMismatch(K::RESOURCE));
                 }
@@ -539,6 +542,20 @@ impl<K: StoredKind> Service<K> {
                 next,
             })
         })))
+    }
+}
+
+/// `decide`, for a live item that `caller` can see; any other is NOT_FOUND.
+fn if_visible<K: StoredKind>(
+    caller: &Caller,
+    decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
+) -> impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static {
+    let visibility = caller.visibility();
+    move |item, at| {
+        if item.is_deleted() || !visibility.shows(&item) {
+            return Err(Error::NotFound(K::RESOURCE));
+        }
+        decide(item, at)
     }
 }
 

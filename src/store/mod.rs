@@ -6,6 +6,7 @@ mod bulk;
 mod columns;
 mod entity;
 mod history;
+mod hold_limit;
 mod idempotency;
 mod import;
 mod listing;
@@ -15,6 +16,7 @@ mod selection;
 
 pub use entity::StoredKind;
 pub use history::HistoryReceiver;
+pub use hold_limit::HoldLimit;
 pub use import::ImportRow;
 pub use listing::PageReceiver;
 pub use repository::{Allocation, Remember, Repository};

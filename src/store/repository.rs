@@ -21,6 +21,7 @@ use super::bulk;
 use super::columns::{change_row, row};
 use super::entity::{Field, StoredKind};
 use super::history::{allocated_from, change_at};
+use super::hold_limit::{self, HoldLimit};
 use super::idempotency::{self, Remembered};
 use super::revisions;
 use super::selection::selection;
@@ -32,8 +33,8 @@ use crate::error::{Error, Result};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr,
 };
 use sea_orm::{EntityName, IdenStatic};
 use std::collections::HashSet;
@@ -70,9 +71,9 @@ enum Target<K: StoredKind, F> {
     Allocation(Allocation),
 }
 
-/// `count` shared items an organization could hold now, lowest identifiers
-/// first, in its country and starting with its prefix if given; assigned to
-/// it, or held for `hold`.
+/// `count` active shared items that nobody holds now and that do not rest,
+/// lowest identifiers first, in `country` and starting with `prefix` if
+/// given; assigned to the organization, or held for it for `hold`.
 #[derive(Debug, Clone)]
 pub struct Allocation {
     pub organization_id: OrganizationId,
@@ -129,7 +130,7 @@ impl<K: StoredKind> Repository<K> {
         by: UserId,
         remember: Option<Remember>,
     ) -> Result<Item<K>> {
-        self.write(Some(by), remember, Target::<K, Never<K>>::New(item))
+        self.write(Some(by), remember, None, Target::<K, Never<K>>::New(item))
             .await
             .map(one)
     }
@@ -143,12 +144,13 @@ impl<K: StoredKind> Repository<K> {
         allocation: Allocation,
         by: UserId,
         remember: Option<Remember>,
+        limit: Option<HoldLimit>,
     ) -> Result<Vec<Item<K>>> {
         const ATTEMPTS: u32 = 8;
         let mut attempt = 1;
         loop {
             let target = Target::<K, Never<K>>::Allocation(allocation.clone());
-            match self.write(Some(by), remember.clone(), target).await {
+            match self.write(Some(by), remember.clone(), limit, target).await {
                 Err(Error::Aborted(cause)) if attempt < ATTEMPTS => {
                     tracing::debug!(error = %cause, attempt, "allocation deadlocked: retrying");
                     let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 20);
@@ -161,40 +163,21 @@ impl<K: StoredKind> Repository<K> {
         }
     }
 
-    /// How many live holds `organization` has at `now`, but for those of
-    /// `except`.
-    pub async fn holds_of(
-        &self,
-        organization: OrganizationId,
-        now: Timestamp,
-        except: Vec<ItemId>,
-    ) -> Result<u64> {
-        self.detached(move |repository| async move {
-            Ok(K::Entity::find()
-                .filter(K::column(Field::HoldOrganizationId).eq(organization))
-                .filter(K::column(Field::HoldExpireTime).gt(now))
-                .filter(K::column(Field::Id).is_not_in(except))
-                .into_model::<Item<K>>()
-                .count(repository.store.connection()?)
-                .await?)
-        })
-        .await
-    }
-
     /// Changes the item `id` (deleted or not) as `decide` says, given the
     /// item as it is (locked until the write commits) and the write's
-    /// instant.
+    /// instant; within `limit`, if the write may add a hold.
     pub async fn change<F>(
         &self,
         id: ItemId,
         by: UserId,
         remember: Option<Remember>,
+        limit: Option<HoldLimit>,
         decide: F,
     ) -> Result<Item<K>>
     where
         F: FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
     {
-        self.write(Some(by), remember, Target::Existing(id, decide))
+        self.write(Some(by), remember, limit, Target::Existing(id, decide))
             .await
             .map(one)
     }
@@ -221,7 +204,7 @@ impl<K: StoredKind> Repository<K> {
         for &id in &ended {
             let unchanged = |item, _: Timestamp| Ok(Effect::Unchanged(item));
             match self
-                .write(None, None, Target::Existing(id, unchanged))
+                .write(None, None, None, Target::Existing(id, unchanged))
                 .await
             {
                 Ok(_) | Err(Error::NotFound(_)) => {}
@@ -233,11 +216,13 @@ impl<K: StoredKind> Repository<K> {
 
     /// One write, in one transaction with its change and its remembered
     /// answer: a write retried under a remembered `request_id` gets the
-    /// change that answered it, and writes nothing.
+    /// change that answered it, and writes nothing. A write that may add
+    /// holds checks `limit` first, in the same transaction.
     async fn write<F>(
         &self,
         by: Option<UserId>,
         remember: Option<Remember>,
+        limit: Option<HoldLimit>,
         target: Target<K, F>,
     ) -> Result<Vec<Item<K>>>
     where
@@ -251,6 +236,9 @@ impl<K: StoredKind> Repository<K> {
             let store = &repository.store;
             let _writer = store.writer().await;
             let txn = store.begin_write().await?;
+            if let Some(limit) = &limit {
+                hold_limit::lock(&txn, limit).await?;
+            }
             if let Some(Remember { key, since }) = &remember
                 && let Some(user) = by
                 && let Some(earlier) = idempotency::recall(&txn, user, key, *since).await?
@@ -259,7 +247,13 @@ impl<K: StoredKind> Repository<K> {
                 txn.rollback().await?;
                 return answer;
             }
-            let written = match apply(&txn, by, target).await {
+            let applied = async {
+                if let Some(limit) = &limit {
+                    hold_limit::check::<K>(&txn, limit, Timestamp::now()).await?;
+                }
+                apply(&txn, by, target).await
+            };
+            let written = match applied.await {
                 Ok(written) => written,
                 Err(error) => {
                     txn.rollback().await?;
@@ -417,10 +411,13 @@ async fn allocate<K: StoredKind>(
         prefix,
         hold,
     } = allocation;
+    // Nobody's hold, the organization's own included: two allocations for
+    // one organization (two of a reseller's customers) must not get the
+    // same items.
     let filter = Filter::<K> {
         shared: Some(true),
         countries: country.into_iter().collect(),
-        ..Filter::available_to(Some(organization_id), Timestamp::now())
+        ..Filter::available_to(None, Timestamp::now())
     };
     let found = lock_available(txn, &filter, prefix.as_ref(), count as usize).await?;
     if found.len() < count as usize {

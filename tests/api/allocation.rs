@@ -226,7 +226,58 @@ async fn concurrent_allocations_never_share_a_number(engine: Engine) {
     app.stop().await;
 }
 
+/// A reseller's held allocations count against its hold limit in their own
+/// transactions: sent at once, they cannot pass it together; and a retry of
+/// one that succeeded answers with its DIDs even at the limit.
+async fn concurrent_held_allocations_never_pass_the_hold_limit(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.changes.max_holds_per_organization = 10;
+    })
+    .await;
+    let api = Dids::new(&app);
+    crate::helpers::seed_bulky_dids(app.channel.clone(), 40).await;
+    let acme = organization();
+    let buyer = Identity::reseller(acme);
+    let held = |request_id: String| pb::AllocateDidsRequest {
+        hold: true,
+        request_id,
+        ..request(&acme, 3)
+    };
+    let request_ids: Vec<String> = (0..6).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let answers = futures::future::join_all(
+        request_ids
+            .iter()
+            .map(|request_id| allocate(&api, &buyer, held(request_id.clone()))),
+    )
+    .await;
+    let mut granted = Vec::new();
+    for (request_id, answer) in request_ids.iter().zip(answers) {
+        match answer {
+            Ok(dids) => granted.push((request_id.clone(), dids)),
+            Err(status) => {
+                expect_error(
+                    Err::<(), _>(status),
+                    Code::ResourceExhausted,
+                    "HOLD_LIMIT_REACHED",
+                );
+            }
+        }
+    }
+    assert_eq!(
+        granted.len(),
+        3,
+        "3 × 3 holds fit a limit of 10; 4 × 3 do not"
+    );
+    let (request_id, dids) = &granted[0];
+    let again = allocate(&api, &buyer, held(request_id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again, *dids, "a retry answers, however full the limit");
+    app.stop().await;
+}
+
 crate::for_every_engine!(
     allocation_takes_the_lowest_available_numbers_all_or_none,
+    concurrent_held_allocations_never_pass_the_hold_limit,
     concurrent_allocations_never_share_a_number,
 );

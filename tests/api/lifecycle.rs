@@ -390,6 +390,52 @@ pub async fn the_hold_limit_counts_a_resellers_live_holds<R: Resource>(app: &Tes
     limited.stop().await;
 }
 
+/// The limit is counted in the hold's transaction, under a lock on the
+/// organization: holds sent at once cannot all pass a count taken before
+/// any of them is written.
+pub async fn concurrent_holds_never_pass_the_limit<R: Resource>(app: &TestApp) {
+    const LIMIT: usize = 3;
+    let limited = TestApp::spawn_with(app.engine, |settings| {
+        settings.changes.max_holds_per_organization = LIMIT as u32;
+    })
+    .await;
+    let api = R::new(&limited);
+    let admin = Identity::admin();
+    let acme = organization();
+    let buyer = Identity::reseller(acme);
+    let mut ids = Vec::new();
+    for n in 1..=12 {
+        ids.push(
+            api.create(&admin, &R::value(n), "MA", None, 0)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let org = acme.to_string();
+    let answers = futures::future::join_all(ids.iter().map(|id| api.hold(&buyer, id, &org))).await;
+    let mut held = 0;
+    for answer in answers {
+        match answer {
+            Ok(_) => held += 1,
+            Err(status) => {
+                expect_error(
+                    Err::<(), _>(status),
+                    Code::ResourceExhausted,
+                    "HOLD_LIMIT_REACHED",
+                );
+            }
+        }
+    }
+    assert_eq!(held, LIMIT, "exactly the limit is held");
+    let mut holds = 0;
+    for id in &ids {
+        holds += usize::from(api.get(&admin, id).await.unwrap().hold.is_some());
+    }
+    assert_eq!(holds, LIMIT);
+    limited.stop().await;
+}
+
 pub async fn undelete_restores_unless_the_identifier_was_taken<R: Resource>(app: &TestApp) {
     let api = R::new(app);
     let admin = Identity::admin();
@@ -513,6 +559,7 @@ crate::for_both_resources!(
     a_hold_expires_by_itself_and_its_expiry_is_recorded_once,
     two_processes_record_each_expiry_once,
     the_hold_limit_counts_a_resellers_live_holds,
+    concurrent_holds_never_pass_the_limit,
     undelete_restores_unless_the_identifier_was_taken,
 );
 
