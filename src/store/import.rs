@@ -12,7 +12,8 @@ use super::repository::{Remember, Repository, change, insert_all, is_taken, log,
 use crate::domain::{ChangeType, CountryCode, Identifier, Item, Revision, UserId};
 use crate::error::{Error, Result};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityName, EntityTrait,
+    IdenStatic, QueryFilter, QuerySelect, Statement,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -68,9 +69,8 @@ impl<K: StoredKind> Repository<K> {
                 let txn = store.begin_write().await?;
                 if store.backend() == sea_orm::DbBackend::Postgres {
                     // Plan the identifier lookup for the table as it is now:
-                    // a plan cached while the table was small scans it whole
-                    // for each of a thousand keys once it has grown, as
-                    // during the very import that grows it.
+                    // a generic plan cached while the table was empty may
+                    // scan it for each key once the import has grown it.
                     txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
                         .await?;
                 }
@@ -228,15 +228,46 @@ async fn live_identifiers<K: StoredKind>(
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
-    Ok(K::Entity::find()
-        .select_only()
-        .column(K::column(Field::ValueKey))
-        .column(K::column(Field::Country))
-        .filter(K::column(Field::DeletedAt).is_null())
-        .filter(K::column(Field::ValueKey).is_in(keys))
-        .into_tuple::<(String, CountryCode)>()
-        .all(txn)
-        .await?
+    let found: Vec<(String, CountryCode)> = match txn.get_database_backend() {
+        DbBackend::Postgres => {
+            // One index probe per key, whatever the statistics say: a table
+            // that this very import is growing has none yet, and PostgreSQL
+            // then scans every live row into a hash join (20 ms per batch
+            // at 100,000 rows, growing with the table). The keys go as one
+            // JSON parameter, as in `bulk`; OFFSET 0 keeps the subquery a
+            // parameterized one.
+            let table = K::Entity::default().table_name();
+            let key = K::column(Field::ValueKey).as_str();
+            let country = K::column(Field::Country).as_str();
+            let deleted = K::column(Field::DeletedAt).as_str();
+            let sql = format!(
+                "SELECT d.{key}, d.{country} \
+                 FROM json_array_elements_text($1::json) AS k(key) \
+                 CROSS JOIN LATERAL (SELECT {key}, {country} FROM {table} \
+                 WHERE {deleted} IS NULL AND {key} = k.key OFFSET 0) AS d"
+            );
+            let document = serde_json::Value::from(keys).to_string();
+            let statement =
+                Statement::from_sql_and_values(DbBackend::Postgres, sql, [document.into()]);
+            let mut found = Vec::new();
+            for row in txn.query_all_raw(statement).await? {
+                found.push((row.try_get("", key)?, row.try_get("", country)?));
+            }
+            found
+        }
+        _ => {
+            K::Entity::find()
+                .select_only()
+                .column(K::column(Field::ValueKey))
+                .column(K::column(Field::Country))
+                .filter(K::column(Field::DeletedAt).is_null())
+                .filter(K::column(Field::ValueKey).is_in(keys))
+                .into_tuple()
+                .all(txn)
+                .await?
+        }
+    };
+    Ok(found
         .into_iter()
         .map(|(key, country)| (key, per_country.then_some(country)))
         .collect())
