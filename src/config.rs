@@ -304,6 +304,13 @@ pub struct ChangeSettings {
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_holds_per_organization: u32,
 
+    /// How often this process records the expiry of ended holds (0s: never;
+    /// another process, or the next write of each item, records them).
+    /// Reads treat an ended hold as gone whatever this says.
+    #[arg(long, env = "NUMBERING_HOLD_SWEEP", default_value = "1s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub hold_sweep: Duration,
+
     /// How long an unassigned DID rests before it can be held or allocated
     /// again (0s: it never rests).
     #[arg(long, env = "NUMBERING_AGING_PERIOD", default_value = "0s",

@@ -178,8 +178,8 @@ impl Application {
         );
         let (stop_following, following_stopped) = tokio::sync::oneshot::channel();
         let following = tokio::spawn(store.clone().follow_changes(following_stopped));
+        let expiring = tokio::spawn(expire_holds(store.clone(), changes.hold_sweep));
         let purging = tokio::spawn(purge_history(store.clone(), changes));
-        let expiring = tokio::spawn(expire_holds(store.clone()));
 
         let address = listener.local_addr()?;
         let incoming = crate::edge::incoming(
@@ -290,15 +290,18 @@ async fn purge_history(store: Store, changes: ChangeSettings) {
     }
 }
 
-/// Records the expiry of ended holds, every second: reads already treat an
-/// ended hold as gone, so this only writes the `hold_expired` change (and
-/// wakes watchers). Every server process sweeps; the row lock of each
-/// write lets only one of them record a given expiry.
-async fn expire_holds(store: Store) {
+/// Records the expiry of ended holds, every `every` (never, if zero): reads
+/// already treat an ended hold as gone, so this only writes the
+/// `hold_expired` change (and wakes watchers). Every server process that
+/// sweeps may; the row lock of each write lets only one of them record a
+/// given expiry.
+async fn expire_holds(store: Store, every: Duration) {
     use crate::domain::{Did, SenderId};
     use crate::store::Repository;
-    const EVERY: Duration = Duration::from_secs(1);
     const BATCH: u64 = 500;
+    if every.is_zero() {
+        return;
+    }
     let dids = Repository::<Did>::new(store.clone());
     let sender_ids = Repository::<SenderId>::new(store);
     loop {
@@ -312,7 +315,7 @@ async fn expire_holds(store: Store) {
                 Err(error) => tracing::warn!(%error, "recording expired holds failed: retrying"),
             }
         }
-        tokio::time::sleep(EVERY).await;
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -226,6 +226,46 @@ async fn concurrent_allocations_never_share_a_number(engine: Engine) {
     app.stop().await;
 }
 
+/// With no sweep, an allocation that takes an item whose hold has ended
+/// records the expiry first (by no user, at its expiry), then the
+/// assignment; while the hold lasts, the item is not available to others.
+async fn an_allocation_records_the_ended_holds_it_takes(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.changes.hold_sweep = std::time::Duration::ZERO;
+    })
+    .await;
+    let api = Dids::new(&app);
+    let admin = Identity::admin();
+    let (acme, globex) = (organization(), organization());
+    let id = create(&api, "+212522000001", "MA").await;
+    let ttl = Some(prost_types::Duration {
+        seconds: 1,
+        nanos: 0,
+    });
+    let held = api
+        .hold_with(&admin, &id, &acme.to_string(), ttl, Default::default())
+        .await
+        .unwrap();
+    expect_error(
+        allocate(&api, &admin, request(&globex, 1)).await,
+        Code::FailedPrecondition,
+        "NOT_ENOUGH_AVAILABLE",
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let dids = allocate(&api, &admin, request(&globex, 1)).await.unwrap();
+    assert_eq!(dids[0].id, id);
+    let history = api.history(&admin, &id, 0, 0, false).await.unwrap();
+    let changes = &history[0].data;
+    let types: Vec<i32> = changes.iter().map(|change| change.change_type).collect();
+    assert_eq!(types, [1, 7, 9, 5], "created, held, hold expired, assigned");
+    let expire_time = held.hold.unwrap().expire_time;
+    assert_eq!(
+        (changes[2].user_id.as_ref(), changes[2].time),
+        (None, expire_time)
+    );
+    app.stop().await;
+}
+
 /// A reseller's held allocations count against its hold limit in their own
 /// transactions: sent at once, they cannot pass it together; and a retry of
 /// one that succeeded answers with its DIDs even at the limit.
@@ -279,5 +319,6 @@ async fn concurrent_held_allocations_never_pass_the_hold_limit(engine: Engine) {
 crate::for_every_engine!(
     allocation_takes_the_lowest_available_numbers_all_or_none,
     concurrent_held_allocations_never_pass_the_hold_limit,
+    an_allocation_records_the_ended_holds_it_takes,
     concurrent_allocations_never_share_a_number,
 );

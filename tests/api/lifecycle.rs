@@ -5,11 +5,12 @@
 use crate::assertions::{expect_error, expect_invalid};
 use crate::helpers::{Binary, Engine, Identity, TestApp, organization};
 use crate::resources::{
-    AvailableParams, Dids, Resource, Samples, SenderIds, WatchParams, WriteOptions,
+    AvailableParams, Dids, Record, Resource, Samples, SenderIds, WatchParams, WriteOptions,
 };
 use std::time::Duration;
 use tonic::Code;
 
+const CREATED: i32 = 1;
 const ASSIGNED: i32 = 5;
 const RESTORED: i32 = 4;
 const HELD: i32 = 7;
@@ -210,6 +211,15 @@ pub async fn a_release_ends_only_the_callers_hold<R: Resource>(app: &TestApp) {
     assert_eq!(types, [1, HELD, HOLD_RELEASED, HELD, HOLD_RELEASED]);
 }
 
+/// An admin's hold of `id` for `organization` that ends in a second.
+async fn held_for_a_second<R: Resource>(api: &R, id: &str, organization: &uuid::Uuid) -> Record {
+    let organization = organization.to_string();
+    let options = WriteOptions::default();
+    api.hold_with(&Identity::admin(), id, &organization, seconds(1), options)
+        .await
+        .unwrap()
+}
+
 pub async fn a_hold_expires_by_itself_and_its_expiry_is_recorded_once<R: Resource>(app: &TestApp) {
     let api = R::new(app);
     let admin = Identity::admin();
@@ -240,16 +250,7 @@ pub async fn a_hold_expires_by_itself_and_its_expiry_is_recorded_once<R: Resourc
         )
         .await
         .unwrap();
-    let held = api
-        .hold_with(
-            &admin,
-            &item.id,
-            &acme.to_string(),
-            seconds(1),
-            WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    let held = held_for_a_second(&api, &item.id, &acme).await;
     let expire_time = held.hold.clone().unwrap().expire_time;
 
     // From the expiry on, every read treats the item as unheld, recorded
@@ -343,6 +344,46 @@ pub async fn two_processes_record_each_expiry_once<R: Resource>(app: &TestApp) {
             .count();
         assert_eq!(expiries, 1, "{id}");
     }
+}
+
+/// With no sweep in any process, the next write of the item records the
+/// ended hold first, timed at its expiry and by no user, and then decides on
+/// the item as every read already saw it: an assign elsewhere is not HELD.
+pub async fn a_write_records_an_ended_hold_before_it_decides<R: Resource>(app: &TestApp) {
+    let unswept = TestApp::spawn_with(app.engine, |settings| {
+        settings.changes.hold_sweep = Duration::ZERO;
+    })
+    .await;
+    let api = R::new(&unswept);
+    let admin = Identity::admin();
+    let (acme, globex) = (organization(), organization());
+    let item = api
+        .create(&admin, &R::value(1), "MA", None, 0)
+        .await
+        .unwrap();
+    let held = held_for_a_second(&api, &item.id, &acme).await;
+    let expire_time = held.hold.clone().unwrap().expire_time;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let types = |changes: &[crate::resources::ChangeRecord]| -> Vec<i32> {
+        changes.iter().map(|change| change.change_type).collect()
+    };
+    let history = api.history(&admin, &item.id, 0, 0, false).await.unwrap();
+    assert_eq!(types(&history[0].data), [CREATED, HELD], "nothing swept");
+
+    let assigned = api
+        .assign(&admin, &item.id, &globex.to_string())
+        .await
+        .unwrap();
+    let history = api.history(&admin, &item.id, 0, 0, false).await.unwrap();
+    let changes = &history[0].data;
+    assert_eq!(types(changes), [CREATED, HELD, HOLD_EXPIRED, ASSIGNED]);
+    assert_eq!(
+        (changes[2].user_id.as_ref(), changes[2].time),
+        (None, expire_time)
+    );
+    assert_eq!(changes[2].item.hold, None);
+    assert_eq!(changes[3].item, assigned);
+    unswept.stop().await;
 }
 
 pub async fn the_hold_limit_counts_a_resellers_live_holds<R: Resource>(app: &TestApp) {
@@ -558,6 +599,7 @@ crate::for_both_resources!(
     a_release_ends_only_the_callers_hold,
     a_hold_expires_by_itself_and_its_expiry_is_recorded_once,
     two_processes_record_each_expiry_once,
+    a_write_records_an_ended_hold_before_it_decides,
     the_hold_limit_counts_a_resellers_live_holds,
     concurrent_holds_never_pass_the_limit,
     undelete_restores_unless_the_identifier_was_taken,
