@@ -230,26 +230,12 @@ pub async fn a_hold_expires_by_itself_and_its_expiry_is_recorded_once<R: Resourc
         .await
         .unwrap();
     let listed = api.list(&admin, Default::default()).await.unwrap();
-    let mut watch = api
-        .watch(
-            &admin,
-            WatchParams {
-                start_revision: listed[0].revision,
-                ..WatchParams::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut rival_watch = api
-        .watch(
-            &rival,
-            WatchParams {
-                start_revision: listed[0].revision,
-                ..WatchParams::default()
-            },
-        )
-        .await
-        .unwrap();
+    let since_creation = || WatchParams {
+        start_revision: listed[0].revision,
+        ..WatchParams::default()
+    };
+    let mut watch = api.watch(&admin, since_creation()).await.unwrap();
+    let mut rival_watch = api.watch(&rival, since_creation()).await.unwrap();
     let held = held_for_a_second(&api, &item.id, &acme).await;
     let expire_time = held.hold.clone().unwrap().expire_time;
 
