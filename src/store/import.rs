@@ -8,7 +8,9 @@
 use super::entity::{Field, StoredKind};
 use super::history::change_at;
 use super::idempotency::{self, Remembered};
-use super::repository::{Remember, Repository, change, insert_all, is_taken, log, taken};
+use super::repository::{
+    Remember, Repository, change, insert_all, is_taken, log, retrying_deadlocks, taken,
+};
 use crate::domain::{ChangeType, CountryCode, Identifier, Item, Revision, UserId};
 use crate::error::{Error, Result};
 use sea_orm::{
@@ -18,7 +20,7 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 
 /// One row of an import: the item to create, and its `request_id`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ImportRow<K: StoredKind> {
     pub item: Item<K>,
     pub remember: Option<Remember>,
@@ -57,6 +59,18 @@ impl<K: StoredKind> Repository<K> {
     /// with `atomic`, one refused row writes nothing (the others answer
     /// `BatchAborted`). Answers per row, in order.
     pub async fn import(
+        &self,
+        rows: Vec<ImportRow<K>>,
+        by: UserId,
+        atomic: bool,
+    ) -> Result<Vec<Result<Item<K>>>> {
+        retrying_deadlocks("import batch", || {
+            self.import_once(rows.clone(), by, atomic)
+        })
+        .await
+    }
+
+    async fn import_once(
         &self,
         rows: Vec<ImportRow<K>>,
         by: UserId,
@@ -182,6 +196,11 @@ async fn plan<K: StoredKind>(
     by: UserId,
     rows: Vec<ImportRow<K>>,
 ) -> Result<Vec<Plan<K>>> {
+    // Identifiers first, remembered answers second: an import of the same
+    // rows that commits between the two statements (PostgreSQL reads each
+    // statement's own snapshot) is then seen by the second, which answers
+    // its rows, and not by the first alone, which would call them taken.
+    let mut taken_identifiers = live_identifiers(txn, &rows).await?;
     let keys: Vec<_> = rows
         .iter()
         .filter_map(|row| row.remember.as_ref().map(|r| &r.key))
@@ -191,7 +210,6 @@ async fn plan<K: StoredKind>(
             Some(Remember { since, .. }) => idempotency::recall_all(txn, by, &keys, *since).await?,
             None => HashMap::new(),
         };
-    let mut taken_identifiers = live_identifiers(txn, &rows).await?;
     let mut requests = HashSet::new();
     let per_country = K::RESOURCE.unique_per_country();
     Ok(rows

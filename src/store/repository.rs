@@ -146,21 +146,11 @@ impl<K: StoredKind> Repository<K> {
         remember: Option<Remember>,
         limit: Option<HoldLimit>,
     ) -> Result<Vec<Item<K>>> {
-        const ATTEMPTS: u32 = 8;
-        let mut attempt = 1;
-        loop {
+        retrying_deadlocks("allocation", || {
             let target = Target::<K, Never<K>>::Allocation(allocation.clone());
-            match self.write(Some(by), remember.clone(), limit, target).await {
-                Err(Error::Aborted(cause)) if attempt < ATTEMPTS => {
-                    tracing::debug!(error = %cause, attempt, "allocation deadlocked: retrying");
-                    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 20);
-                    let pause = 10 * u64::from(attempt) + jitter;
-                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                    attempt += 1;
-                }
-                answer => return answer,
-            }
-        }
+            self.write(Some(by), remember.clone(), limit, target)
+        })
+        .await
     }
 
     /// Changes the item `id` (deleted or not) as `decide` says, given the
@@ -314,6 +304,30 @@ impl<K: StoredKind> Repository<K> {
             Ok(found.into_iter().next())
         })
         .await
+    }
+}
+
+/// Runs `write` again, after a short and growing pause, while it loses a
+/// deadlock (ABORTED), a few times at most: writes of many rows at once
+/// (allocations, import batches) can deadlock on MariaDB's unique indexes
+/// and count triggers, and their loser must not fail for it.
+pub(super) async fn retrying_deadlocks<T, F>(what: &str, mut write: impl FnMut() -> F) -> Result<T>
+where
+    F: Future<Output = Result<T>>,
+{
+    const ATTEMPTS: u32 = 8;
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(Error::Aborted(cause)) if attempt < ATTEMPTS => {
+                tracing::debug!(error = %cause, attempt, what, "deadlocked: retrying");
+                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 20);
+                let pause = 10 * u64::from(attempt) + jitter;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                attempt += 1;
+            }
+            answer => return answer,
+        }
     }
 }
 

@@ -258,9 +258,45 @@ async fn an_importer_that_never_reads_its_answers_is_cut_off(engine: Engine) {
     app.stop().await;
 }
 
+/// The same import, each row under its own `request_id`, sent by several
+/// clients at once, again and again: every client gets the ids of the one
+/// that wrote the rows, never "taken", and each row is written once.
+pub async fn concurrent_retries_of_an_import_answer_as_the_first<R: Resource>(app: &TestApp) {
+    let api = R::new(app);
+    let admin = Identity::admin();
+    const CLIENTS: usize = 6;
+    for round in 0..8u32 {
+        let rows: Vec<ImportRow> = (0..20)
+            .map(|n| ImportRow {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                ..ImportRow::new(&R::value(round * 100 + n), "MA")
+            })
+            .collect();
+        let imports = (0..CLIENTS).map(|_| {
+            let (api, admin, rows) = (api.clone(), admin.clone(), rows.clone());
+            tokio::spawn(async move { api.import(&admin, vec![(rows, false)]).await })
+        });
+        let answers: Vec<Vec<(u64, Row)>> = futures::future::join_all(imports)
+            .await
+            .into_iter()
+            .map(|answer| outcomes(&answer.unwrap().unwrap()[0]))
+            .collect();
+        for answer in &answers {
+            assert!(
+                answer.iter().all(|(_, row)| row.is_ok()),
+                "round {round}: {answer:?}"
+            );
+            assert_eq!(answer, &answers[0], "round {round}");
+        }
+    }
+    let pages = api.list(&admin, ListParams::default()).await.unwrap();
+    assert_eq!(pages[0].meta.total, 8 * 20);
+}
+
 crate::for_every_engine!(an_importer_that_never_reads_its_answers_is_cut_off);
 
 crate::for_both_resources!(
     an_import_reports_every_row_and_writes_atomic_batches_whole,
     imports_are_for_admins_and_batches_are_bounded,
+    concurrent_retries_of_an_import_answer_as_the_first,
 );
