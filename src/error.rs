@@ -43,6 +43,7 @@ pub mod reason {
     pub const ETAG_MISMATCH: &str = "ETAG_MISMATCH";
     pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
     pub const REVISION_COMPACTED: &str = "REVISION_COMPACTED";
+    pub const REVISION_AHEAD: &str = "REVISION_AHEAD";
     pub const HISTORY_PURGED: &str = "HISTORY_PURGED";
     pub const NOT_AVAILABLE: &str = "NOT_AVAILABLE";
     pub const HELD: &str = "HELD";
@@ -59,8 +60,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     // The request itself.
-    #[error("{field}: {rule}")]
-    InvalidField { field: String, rule: Invalid },
+    /// A bad field, and any other bad fields of the same request (each
+    /// named in the `BadRequest` detail).
+    #[error("{field}: {rule}{}", others(.also))]
+    InvalidField {
+        field: String,
+        rule: Invalid,
+        also: Vec<(String, Invalid)>,
+    },
     /// The request's bytes are not a valid message of its type: invalid
     /// UTF-8, a truncated message, a bad tag or wire type. `field` is the
     /// path prost names, when it names one.
@@ -132,6 +139,12 @@ pub enum Error {
     )]
     RevisionCompacted { horizon: Revision },
     #[error(
+        "start_revision: the change log has reached revision {} only: watch from a revision \
+         this service gave (a list's or a watch's), or list again",
+        .head.get()
+    )]
+    RevisionAhead { head: Revision },
+    #[error(
         "time: history before {} has been purged",
         .before.as_datetime().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     )]
@@ -140,6 +153,11 @@ pub enum Error {
     // How much the server takes on.
     #[error("the server has {limit} calls open, its limit: retry with backoff")]
     TooManyCalls { limit: usize },
+    #[error(
+        "this caller has {limit} calls open, its limit: finish or cancel one first (a \
+         response not taken within the call time limit stops counting then)"
+    )]
+    TooManyCallerCalls { limit: usize },
     #[error("{0}")]
     TooManyStreams(String),
     #[error(
@@ -173,6 +191,31 @@ impl Error {
         Error::InvalidField {
             field: field.into(),
             rule,
+            also: Vec::new(),
+        }
+    }
+
+    /// The two errors of one request as one: every bad field named, the
+    /// first first. Of other errors, the first is the answer.
+    pub fn and(self, next: Error) -> Error {
+        match (self, next) {
+            (
+                Error::InvalidField {
+                    field,
+                    rule,
+                    mut also,
+                },
+                Error::InvalidField {
+                    field: next_field,
+                    rule: next_rule,
+                    also: next_also,
+                },
+            ) => {
+                also.push((next_field, next_rule));
+                also.extend(next_also);
+                Error::InvalidField { field, rule, also }
+            }
+            (first, _) => first,
         }
     }
 
@@ -215,8 +258,11 @@ impl Error {
             Error::EtagMismatch(_) => (Code::FailedPrecondition, reason::ETAG_MISMATCH),
             Error::RequestIdReused => (Code::InvalidArgument, reason::REQUEST_ID_REUSED),
             Error::RevisionCompacted { .. } => (Code::OutOfRange, reason::REVISION_COMPACTED),
+            Error::RevisionAhead { .. } => (Code::OutOfRange, reason::REVISION_AHEAD),
             Error::HistoryPurged { .. } => (Code::OutOfRange, reason::HISTORY_PURGED),
-            Error::TooManyCalls { .. } => (Code::ResourceExhausted, reason::TOO_MANY_CALLS),
+            Error::TooManyCalls { .. } | Error::TooManyCallerCalls { .. } => {
+                (Code::ResourceExhausted, reason::TOO_MANY_CALLS)
+            }
             Error::TooManyStreams(_) => (Code::ResourceExhausted, reason::TOO_MANY_STREAMS),
             Error::StreamStalled { .. } => (Code::ResourceExhausted, reason::STREAM_STALLED),
             Error::DeadlineExceeded => (Code::DeadlineExceeded, reason::DEADLINE_EXCEEDED),
@@ -225,6 +271,13 @@ impl Error {
             Error::Internal(_) => (Code::Internal, reason::INTERNAL),
         }
     }
+}
+
+/// The other bad fields of a request, after the first, in a message.
+fn others(also: &[(String, Invalid)]) -> String {
+    also.iter()
+        .map(|(field, rule)| format!("; {field}: {rule}"))
+        .collect()
 }
 
 /// An error as one row of an import reports it: what that row's own call
@@ -290,9 +343,12 @@ impl From<Error> for Status {
         let mut metadata = HashMap::new();
         let mut details = ErrorDetails::new();
         match &error {
-            Error::InvalidField { field, rule } => {
+            Error::InvalidField { field, rule, also } => {
                 metadata.insert("field".to_owned(), field.clone());
                 details.add_bad_request_violation(field.clone(), rule.to_string());
+                for (field, rule) in also {
+                    details.add_bad_request_violation(field.clone(), rule.to_string());
+                }
             }
             Error::InvalidPageToken(rule) => {
                 metadata.insert("field".to_owned(), "page_token".to_owned());
@@ -314,6 +370,9 @@ impl From<Error> for Status {
             }
             Error::RevisionCompacted { horizon } => {
                 metadata.insert("compacted_revision".to_owned(), horizon.get().to_string());
+            }
+            Error::RevisionAhead { head } => {
+                metadata.insert("head_revision".to_owned(), head.get().to_string());
             }
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");

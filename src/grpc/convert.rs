@@ -1,6 +1,7 @@
 //! Wire ⇄ domain conversions shared by both services: plain functions over
 //! the fields the per-kind modules destructure from their messages.
 
+use super::fields::AllValid;
 use crate::domain::{
     ChangeType, CountryCode, Description, Etag, EventType, Hold, HoldTtl, Identifier, Invalid,
     ItemId, MAX_FILTER_VALUES, NewItem, NumberPrefix, OrganizationId, PageMeta, PageRequest,
@@ -111,15 +112,31 @@ pub fn new_item<K: ResourceKind>(fields: CreateFields) -> Result<NewItem<K>> {
         description,
         status: initial_status,
     } = fields;
+    let (value, country, description, status) = (
+        field(K::VALUE_FIELD, K::Value::parse(&value)),
+        field("country", CountryCode::parse(&country)),
+        description
+            .map(|text| field("description", Description::parse(&text)))
+            .transpose()
+            .map(Option::flatten),
+        status("status", initial_status),
+    )
+        .all_valid()?;
     Ok(NewItem {
-        value: field(K::VALUE_FIELD, K::Value::parse(&value))?,
-        country: field("country", CountryCode::parse(&country))?,
-        description: match description {
-            Some(text) => field("description", Description::parse(&text))?,
-            None => None,
-        },
-        status: status("status", initial_status)?.unwrap_or(Status::Active),
+        value,
+        country,
+        description,
+        status: status.unwrap_or(Status::Active),
     })
+}
+
+/// A `Create…` request: its fields and its `request_id`.
+pub fn create_request<K: ResourceKind>(
+    fields: CreateFields,
+    request: Result<Option<RequestKey>>,
+) -> Result<CreateRequest<K>> {
+    let (new, request) = (new_item(fields), request).all_valid()?;
+    Ok(CreateRequest { new, request })
 }
 
 /// The fields of `Update…` requests: `None` leaves a field as it is.
@@ -145,7 +162,7 @@ pub fn precondition(
     encoded: &[u8],
 ) -> Result<Precondition> {
     Ok(Precondition {
-        etag: field("etag", Etag::parse(etag))?,
+        etag: Etag::parse(etag),
         request: request_key(request_id, method, encoded)?,
     })
 }
@@ -158,15 +175,14 @@ pub fn item_write(
     method: &str,
     encoded: &[u8],
 ) -> Result<ItemWrite> {
-    Ok(ItemWrite {
-        id: item_id(id)?,
-        precondition: precondition(etag, request_id, method, encoded)?,
-    })
+    let (id, precondition) =
+        (item_id(id), precondition(etag, request_id, method, encoded)).all_valid()?;
+    Ok(ItemWrite { id, precondition })
 }
 
 pub fn item_update<K: ResourceKind>(
     fields: UpdateFields,
-    precondition: Precondition,
+    precondition: Result<Precondition>,
 ) -> Result<ItemUpdate<K>> {
     let UpdateFields {
         id,
@@ -175,22 +191,29 @@ pub fn item_update<K: ResourceKind>(
         description,
         status: new_status,
     } = fields;
-    let id = item_id(&id)?;
-    let patch = Patch {
-        value: value
+    let (id, value, country, description, status, precondition) = (
+        item_id(&id),
+        value
             .map(|v| field(K::VALUE_FIELD, K::Value::parse(&v)))
-            .transpose()?,
-        country: country
+            .transpose(),
+        country
             .map(|c| field("country", CountryCode::parse(&c)))
-            .transpose()?,
-        description: description
+            .transpose(),
+        description
             .map(|d| field("description", Description::parse(&d)))
-            .transpose()?,
-        status: new_status.map(|s| stated_status("status", s)).transpose()?,
-    };
+            .transpose(),
+        new_status.map(|s| stated_status("status", s)).transpose(),
+        precondition,
+    )
+        .all_valid()?;
     Ok(ItemUpdate {
         id,
-        patch,
+        patch: Patch {
+            value,
+            country,
+            description,
+            status,
+        },
         precondition,
     })
 }
@@ -198,11 +221,13 @@ pub fn item_update<K: ResourceKind>(
 pub fn assignment(
     id: &str,
     organization: &str,
-    precondition: Precondition,
+    precondition: Result<Precondition>,
 ) -> Result<AssignmentRequest> {
+    let (id, organization_id, precondition) =
+        (item_id(id), organization_id(organization), precondition).all_valid()?;
     Ok(AssignmentRequest {
-        id: item_id(id)?,
-        organization_id: organization_id(organization)?,
+        id,
+        organization_id,
         precondition,
     })
 }
@@ -212,6 +237,14 @@ pub fn assignment(
 fn hold_ttl(ttl: Option<prost_types::Duration>) -> Result<HoldTtl> {
     let ttl = ttl
         .map(|ttl| {
+            // A Duration's nanos are below a second (protobuf's own rule),
+            // which prost's conversion would otherwise carry into seconds.
+            if !(0..1_000_000_000).contains(&ttl.nanos) {
+                return Err(Error::invalid(
+                    "ttl.nanos",
+                    Invalid::new("must be from 0 to 999999999"),
+                ));
+            }
             std::time::Duration::try_from(ttl)
                 .map_err(|_| Error::invalid("ttl", Invalid::new("must be from 1s to 24h")))
         })
@@ -223,12 +256,19 @@ pub fn hold_request(
     id: &str,
     organization: &str,
     ttl: Option<prost_types::Duration>,
-    precondition: Precondition,
+    precondition: Result<Precondition>,
 ) -> Result<HoldRequest> {
+    let (id, organization_id, ttl, precondition) = (
+        item_id(id),
+        organization_id(organization),
+        hold_ttl(ttl),
+        precondition,
+    )
+        .all_valid()?;
     Ok(HoldRequest {
-        id: item_id(id)?,
-        organization_id: organization_id(organization)?,
-        ttl: hold_ttl(ttl)?,
+        id,
+        organization_id,
+        ttl,
         precondition,
     })
 }
@@ -241,7 +281,7 @@ pub struct AllocationFields {
     pub number_prefix: Option<String>,
     pub hold: bool,
     pub ttl: Option<prost_types::Duration>,
-    pub request: Option<RequestKey>,
+    pub request: Result<Option<RequestKey>>,
 }
 
 /// Most items one allocation takes.
@@ -257,29 +297,41 @@ pub fn allocation_request(fields: AllocationFields) -> Result<AllocationRequest>
         ttl,
         request,
     } = fields;
-    if !(1..=MAX_ALLOCATION).contains(&count) {
-        return Err(Error::invalid(
+    let count = match (1..=MAX_ALLOCATION).contains(&count) {
+        true => Ok(count),
+        false => Err(Error::invalid(
             "count",
             Invalid::new(format!("must be from 1 to {MAX_ALLOCATION}")),
-        ));
-    }
-    if !hold && ttl.is_some() {
-        return Err(Error::invalid(
+        )),
+    };
+    let hold = match (hold, ttl) {
+        (true, ttl) => hold_ttl(ttl).map(Some),
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(Error::invalid(
             "ttl",
             Invalid::new("is for holds: set hold"),
-        ));
-    }
-    Ok(AllocationRequest {
-        organization_id: organization_id(&organization)?,
+        )),
+    };
+    let (organization_id, count, country, prefix, hold, request) = (
+        organization_id(&organization),
         count,
-        country: country
+        country
             .map(|c| field("country", CountryCode::parse(&c)))
-            .transpose()?,
-        prefix: match number_prefix {
-            Some(prefix) => field("number_prefix", NumberPrefix::parse(&prefix))?,
-            None => None,
-        },
-        hold: hold.then(|| hold_ttl(ttl)).transpose()?,
+            .transpose(),
+        number_prefix
+            .map(|prefix| field("number_prefix", NumberPrefix::parse(&prefix)))
+            .transpose()
+            .map(Option::flatten),
+        hold,
+        request,
+    )
+        .all_valid()?;
+    Ok(AllocationRequest {
+        organization_id,
+        count,
+        country,
+        prefix,
+        hold,
         request,
     })
 }
@@ -348,9 +400,10 @@ pub fn wire_hold(hold: Option<Hold>) -> Option<pb::Hold> {
 }
 
 pub fn history_request(id: &str, page: u32, limit: u32, all_pages: bool) -> Result<HistoryRequest> {
+    let (id, paging) = (item_id(id), paging(page, limit)).all_valid()?;
     Ok(HistoryRequest {
-        id: item_id(id)?,
-        paging: paging(page, limit)?,
+        id,
+        paging,
         all_pages,
     })
 }
@@ -362,16 +415,23 @@ pub fn as_of_request<K: ResourceKind>(
     country: Option<&str>,
     time: Option<prost_types::Timestamp>,
 ) -> Result<AsOfRequest<K>> {
-    let value = field(K::VALUE_FIELD, K::Value::parse(value))?;
-    let country = country
-        .map(|c| field("country", CountryCode::parse(c)))
-        .transpose()?;
-    let time = time.ok_or_else(|| Error::invalid("time", Invalid::new("must be set")))?;
-    let at = chrono::DateTime::from_timestamp(
-        time.seconds,
-        u32::try_from(time.nanos).unwrap_or(u32::MAX),
+    let time = time
+        .ok_or_else(|| Error::invalid("time", Invalid::new("must be set")))
+        .and_then(|time| {
+            chrono::DateTime::from_timestamp(
+                time.seconds,
+                u32::try_from(time.nanos).unwrap_or(u32::MAX),
+            )
+            .ok_or_else(|| Error::invalid("time", Invalid::new("must be a valid timestamp")))
+        });
+    let (value, country, at) = (
+        field(K::VALUE_FIELD, K::Value::parse(value)),
+        country
+            .map(|c| field("country", CountryCode::parse(c)))
+            .transpose(),
+        time,
     )
-    .ok_or_else(|| Error::invalid("time", Invalid::new("must be a valid timestamp")))?;
+        .all_valid()?;
     Ok(AsOfRequest {
         value,
         country,
@@ -385,12 +445,17 @@ pub fn watch_request(
     organization: Option<&str>,
     countries: &[String],
 ) -> Result<WatchRequest> {
-    let start = field("start_revision", Revision::parse(start_revision))?;
+    let (start, organization_id, countries) = (
+        field("start_revision", Revision::parse(start_revision)),
+        optional_organization_id(organization),
+        each("countries", countries, CountryCode::parse),
+    )
+        .all_valid()?;
     Ok(WatchRequest {
         start: (start != Revision::ZERO).then_some(start),
         initial_state: send_initial_state,
-        organization_id: optional_organization_id(organization)?,
-        countries: each("countries", countries, CountryCode::parse)?,
+        organization_id,
+        countries,
     })
 }
 
@@ -452,22 +517,33 @@ pub fn list_request<K: ResourceKind>(fields: ListFields) -> Result<ListRequest<K
         all_pages,
         page_token: token,
     } = fields;
-    Ok(ListRequest {
-        status: wanted_status
+    let (status, organization_id, countries, values, search, order, paging, page_token) = (
+        wanted_status
             .map(|s| stated_status("status", s))
-            .transpose()?,
+            .transpose(),
+        optional_organization_id(organization_id.as_deref()),
+        each("countries", &countries, CountryCode::parse),
+        each(K::VALUES_FIELD, &values, K::Value::parse),
+        search(&search_text),
+        sort_order(order),
+        paging(page, limit),
+        page_token(&token),
+    )
+        .all_valid()?;
+    Ok(ListRequest {
+        status,
         shared: is_shared,
-        organization_id: optional_organization_id(organization_id.as_deref())?,
-        countries: each("countries", &countries, CountryCode::parse)?,
-        values: each(K::VALUES_FIELD, &values, K::Value::parse)?,
-        search: search(&search_text)?,
+        organization_id,
+        countries,
+        values,
+        search,
         show_deleted,
         sort: Sort {
             field: sort_by,
-            order: sort_order(order)?,
+            order,
         },
-        paging: paging(page, limit)?,
-        page_token: page_token(&token)?,
+        paging,
+        page_token,
         all_pages,
     })
 }
@@ -493,20 +569,30 @@ pub fn available_request(fields: AvailableFields) -> Result<AvailableRequest> {
         all_pages,
         page_token: token,
     } = fields;
+    let (organization_id, search, order, paging, page_token) = (
+        optional_organization_id(organization_id.as_deref()),
+        search(&search_text),
+        sort_order(order),
+        paging(page, limit),
+        page_token(&token),
+    )
+        .all_valid()?;
     Ok(AvailableRequest {
-        organization_id: optional_organization_id(organization_id.as_deref())?,
-        search: search(&search_text)?,
-        order: sort_order(order)?,
-        paging: paging(page, limit)?,
-        page_token: page_token(&token)?,
+        organization_id,
+        search,
+        order,
+        paging,
+        page_token,
         all_pages,
     })
 }
 
 pub fn available_lookup(id: &str, organization: Option<&str>) -> Result<AvailableLookup> {
+    let (id, organization_id) =
+        (item_id(id), optional_organization_id(organization)).all_valid()?;
     Ok(AvailableLookup {
-        id: item_id(id)?,
-        organization_id: optional_organization_id(organization)?,
+        id,
+        organization_id,
     })
 }
 

@@ -90,15 +90,15 @@ impl TryFrom<pb::CreateDidRequest> for CreateRequest<Did> {
             status,
             request_id,
         } = request;
-        Ok(CreateRequest {
-            new: convert::new_item(CreateFields {
+        convert::create_request(
+            CreateFields {
                 value: number,
                 country,
                 description,
                 status,
-            })?,
-            request: convert::request_key(&request_id, "CreateDid", &encoded)?,
-        })
+            },
+            convert::request_key(&request_id, "CreateDid", &encoded),
+        )
     }
 }
 
@@ -123,7 +123,7 @@ impl TryFrom<pb::UpdateDidRequest> for ItemUpdate<Did> {
             etag,
             request_id,
         } = request;
-        let precondition = convert::precondition(&etag, &request_id, "UpdateDid", &encoded)?;
+        let precondition = convert::precondition(&etag, &request_id, "UpdateDid", &encoded);
         convert::item_update(
             UpdateFields {
                 id,
@@ -160,7 +160,7 @@ impl TryFrom<pb::AssignDidRequest> for AssignmentRequest {
             etag,
             request_id,
         } = request;
-        let precondition = convert::precondition(&etag, &request_id, "AssignDid", &encoded)?;
+        let precondition = convert::precondition(&etag, &request_id, "AssignDid", &encoded);
         convert::assignment(&id, &organization_id, precondition)
     }
 }
@@ -354,7 +354,7 @@ impl TryFrom<pb::HoldDidRequest> for HoldRequest {
             etag,
             request_id,
         } = request;
-        let precondition = convert::precondition(&etag, &request_id, "HoldDid", &encoded)?;
+        let precondition = convert::precondition(&etag, &request_id, "HoldDid", &encoded);
         convert::hold_request(&id, &organization_id, ttl, precondition)
     }
 }
@@ -405,7 +405,7 @@ impl TryFrom<pb::AllocateDidsRequest> for AllocationRequest {
             number_prefix,
             hold,
             ttl,
-            request: convert::request_key(&request_id, "AllocateDids", &encoded)?,
+            request: convert::request_key(&request_id, "AllocateDids", &encoded),
         })
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod adapter;
 mod convert;
 pub(crate) mod deadline;
 mod did;
+mod fields;
 #[cfg(test)]
 mod fuzz;
 mod sender_id;

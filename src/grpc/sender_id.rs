@@ -86,15 +86,15 @@ impl TryFrom<pb::CreateSenderIdRequest> for CreateRequest<SenderId> {
             status,
             request_id,
         } = request;
-        Ok(CreateRequest {
-            new: convert::new_item(CreateFields {
+        convert::create_request(
+            CreateFields {
                 value: sender_id,
                 country,
                 description,
                 status,
-            })?,
-            request: convert::request_key(&request_id, "CreateSenderId", &encoded)?,
-        })
+            },
+            convert::request_key(&request_id, "CreateSenderId", &encoded),
+        )
     }
 }
 
@@ -119,7 +119,7 @@ impl TryFrom<pb::UpdateSenderIdRequest> for ItemUpdate<SenderId> {
             etag,
             request_id,
         } = request;
-        let precondition = convert::precondition(&etag, &request_id, "UpdateSenderId", &encoded)?;
+        let precondition = convert::precondition(&etag, &request_id, "UpdateSenderId", &encoded);
         convert::item_update(
             UpdateFields {
                 id,
@@ -156,7 +156,7 @@ impl TryFrom<pb::AssignSenderIdRequest> for AssignmentRequest {
             etag,
             request_id,
         } = request;
-        let precondition = convert::precondition(&etag, &request_id, "AssignSenderId", &encoded)?;
+        let precondition = convert::precondition(&etag, &request_id, "AssignSenderId", &encoded);
         convert::assignment(&id, &organization_id, precondition)
     }
 }
@@ -356,7 +356,7 @@ impl TryFrom<pb::HoldSenderIdRequest> for HoldRequest {
             etag,
             request_id,
         } = request;
-        let precondition = convert::precondition(&etag, &request_id, "HoldSenderId", &encoded)?;
+        let precondition = convert::precondition(&etag, &request_id, "HoldSenderId", &encoded);
         convert::hold_request(&id, &organization_id, ttl, precondition)
     }
 }

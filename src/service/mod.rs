@@ -153,15 +153,25 @@ impl<K: StoredKind> Service<K> {
         let writer = caller.authorize_write::<K>()?;
         let ItemWrite { id, precondition } = request.try_into()?;
         let by = writer.user_id();
-        self.write_any(caller, by, id, precondition, None, move |mut item, at| {
-            if !item.is_deleted() {
-                return Err(Error::NotDeleted(K::RESOURCE));
-            }
-            item.deleted_at = None;
-            item.deleted_by = None;
-            item.touch(by, at);
-            Ok(Effect::Changed(item, ChangeType::Restored))
-        })
+        // Only admins undelete, and they see every item, deleted or not.
+        let found = |_: &Item<K>| true;
+        self.write_any(
+            caller,
+            by,
+            id,
+            precondition,
+            None,
+            found,
+            move |mut item, at| {
+                if !item.is_deleted() {
+                    return Err(Error::NotDeleted(K::RESOURCE));
+                }
+                item.deleted_at = None;
+                item.deleted_by = None;
+                item.touch(by, at);
+                Ok(Effect::Changed(item, ChangeType::Restored))
+            },
+        )
         .await
     }
 
@@ -236,7 +246,7 @@ impl<K: StoredKind> Service<K> {
             .is_limited()
             .then(|| self.hold_limit(organization_id, 1, Some(id)));
         let by = rights.user_id();
-        let decide = move |mut item: Item<K>, at| {
+        let decide = move |mut item: Item<K>, at: Timestamp| {
             if !item.is_available_to(organization_id, at) {
                 return Err(Error::NotAvailable(K::RESOURCE));
             }
@@ -244,8 +254,8 @@ impl<K: StoredKind> Service<K> {
             item.touch(by, at);
             Ok(Effect::Changed(item, ChangeType::Held))
         };
-        let decide = if_visible(caller, decide);
-        self.write_any(caller, by, id, precondition, limit, decide)
+        let found = live_and_visible(caller);
+        self.write_any(caller, by, id, precondition, limit, found, decide)
             .await
     }
 
@@ -366,13 +376,16 @@ impl<K: StoredKind> Service<K> {
         precondition: Precondition,
         decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
     ) -> Result<Item<K>> {
-        let decide = if_visible(caller, decide);
-        self.write_any(caller, by, id, precondition, None, decide)
+        let found = live_and_visible(caller);
+        self.write_any(caller, by, id, precondition, None, found, decide)
             .await
     }
 
-    /// A write of the item `id`, deleted or not; one that may add a hold
-    /// keeps within `limit`.
+    /// A write of the item `id` if `found` says the caller may find it (any
+    /// other is NOT_FOUND, before its etag or state is looked at, so that
+    /// the answer tells nothing of an item the caller may not see); one
+    /// that may add a hold keeps within `limit`.
+    #[allow(clippy::too_many_arguments)]
     async fn write_any(
         &self,
         caller: &Caller,
@@ -380,6 +393,7 @@ impl<K: StoredKind> Service<K> {
         id: ItemId,
         precondition: Precondition,
         limit: Option<HoldLimit>,
+        found: impl Fn(&Item<K>) -> bool + Send + 'static,
         decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
     ) -> Result<Item<K>> {
         let etag = precondition.etag.clone();
@@ -387,6 +401,9 @@ impl<K: StoredKind> Service<K> {
         let written = self
             .repository
             .change(id, by, remember, limit, move |item, at| {
+                if !found(&item) {
+                    return Err(Error::NotFound(K::RESOURCE));
+                }
                 if etag.is_some_and(|etag| etag != Etag::of(&item)) {
                     return Err(Error::EtagMismatch(K::RESOURCE));
                 }
@@ -545,18 +562,10 @@ impl<K: StoredKind> Service<K> {
     }
 }
 
-/// `decide`, for a live item that `caller` can see; any other is NOT_FOUND.
-fn if_visible<K: StoredKind>(
-    caller: &Caller,
-    decide: impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static,
-) -> impl FnOnce(Item<K>, Timestamp) -> Result<Effect<K>> + Send + 'static {
+/// Whether a write of `caller` finds an item: a live one it can see.
+fn live_and_visible<K: StoredKind>(caller: &Caller) -> impl Fn(&Item<K>) -> bool + Send + 'static {
     let visibility = caller.visibility();
-    move |item, at| {
-        if item.is_deleted() || !visibility.shows(&item) {
-            return Err(Error::NotFound(K::RESOURCE));
-        }
-        decide(item, at)
-    }
+    move |item| !item.is_deleted() && visibility.shows(item)
 }
 
 /// The item as `caller` may see it now: an expired hold or a finished rest

@@ -70,12 +70,18 @@ impl<K: StoredKind> Service<K> {
         };
         let pass = self.watches.enter(caller, deadline).await?;
         let positions = self.repository.positions().await?;
-        if let Some(start) = start
-            && start < positions.compacted
-        {
-            return Err(Error::RevisionCompacted {
-                horizon: positions.compacted,
-            });
+        if let Some(start) = start {
+            if start < positions.compacted {
+                return Err(Error::RevisionCompacted {
+                    horizon: positions.compacted,
+                });
+            }
+            // A revision no change has yet would be waited for in silence.
+            if start > positions.head {
+                return Err(Error::RevisionAhead {
+                    head: positions.head,
+                });
+            }
         }
         let (sender, receiver) = mpsc::channel(1);
         // The error that ends a watch goes apart from its messages: the

@@ -335,6 +335,59 @@ pub async fn writes_to_a_deleted_item_are_not_found<R: Resource>(app: &TestApp) 
     not_found(api.unassign(&admin, &item.id).await);
 }
 
+/// A request with several bad fields names every one of them, in the
+/// order of the message, in one `BadRequest`; the message starts with the
+/// first.
+pub async fn every_bad_field_is_named_at_once<R: Resource>(app: &TestApp) {
+    use tonic_types::StatusExt;
+    let api = R::new(app);
+    let admin = Identity::admin();
+    let bad_value = R::invalid_values().into_iter().next().unwrap();
+    let too_long = "x".repeat(501);
+    let status = expect_error(
+        api.create(&admin, &bad_value, "XX", Some(&too_long), 42)
+            .await,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+    let fields: Vec<String> = status
+        .get_error_details()
+        .bad_request()
+        .expect("a BadRequest")
+        .field_violations
+        .iter()
+        .map(|violation| violation.field.clone())
+        .collect();
+    assert_eq!(fields, [R::VALUE_FIELD, "country", "description", "status"]);
+    assert!(
+        status
+            .message()
+            .starts_with(&format!("{}:", R::VALUE_FIELD))
+    );
+    assert!(status.message().contains("; country:"), "{status:?}");
+
+    let changes = Changes {
+        country: Some("XX".to_owned()),
+        ..Changes::default()
+    };
+    let options = crate::resources::WriteOptions::request_id("not-a-uuid");
+    let status = expect_error(
+        api.update_with(&admin, "nope", changes, options).await,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+    let details = status.get_error_details();
+    let fields: Vec<&str> = details
+        .bad_request()
+        .expect("a BadRequest")
+        .field_violations
+        .iter()
+        .map(|violation| violation.field.as_str())
+        .collect();
+    assert_eq!(fields, ["id", "country", "request_id"]);
+    assert_eq!(live_count(&api).await, 0, "nothing written");
+}
+
 /// Text is stored as sent on every engine: MariaDB's PAD SPACE collation
 /// must not make a description of spaces equal to the empty string (it
 /// was INTERNAL there), whether it comes by create, update or import.
@@ -380,6 +433,7 @@ pub async fn descriptions_of_whitespace_are_kept_as_sent<R: Resource>(app: &Test
 }
 
 crate::for_both_resources!(
+    every_bad_field_is_named_at_once,
     descriptions_of_whitespace_are_kept_as_sent,
     a_new_item_is_active_in_the_shared_pool_with_audit_fields,
     create_keeps_the_value_as_given_and_upper_cases_the_country,

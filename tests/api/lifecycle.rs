@@ -140,6 +140,21 @@ pub async fn a_hold_keeps_a_shared_item_for_one_organization<R: Resource>(app: &
             "ttl",
         );
     }
+    // A Duration's nanos stay below a second, as protobuf defines it.
+    for nanos in [1_000_000_000, -1] {
+        let ttl = prost_types::Duration { seconds: 60, nanos };
+        expect_invalid(
+            api.hold_with(
+                &buyer,
+                &item.id,
+                &acme.to_string(),
+                Some(ttl),
+                WriteOptions::default(),
+            )
+            .await,
+            "ttl.nanos",
+        );
+    }
 
     // Assigning to another organization is refused; to the holder, it
     // takes the item and ends the hold.

@@ -193,4 +193,100 @@ crate::for_both_resources!(
     staff_read_everything_including_deleted_items,
     a_reseller_lists_the_shared_pool_and_its_own_items_only,
     a_reseller_may_not_name_another_organization_or_see_deleted_items,
+    a_resellers_writes_tell_nothing_of_items_it_cannot_see,
+    an_unreadable_etag_is_a_mismatch,
 );
+
+/// The answer of one write a reseller sends, as far as a client can tell
+/// answers apart: code, message and every detail.
+fn answer(result: Result<Record, tonic::Status>) -> (Code, String, Vec<u8>) {
+    let status = result.expect_err("a reseller's write on an item it cannot see fails");
+    (
+        status.code(),
+        status.message().to_owned(),
+        status.details().to_vec(),
+    )
+}
+
+/// Every write a reseller can send, on another organization's item, a
+/// deleted one and an id that never existed, with every kind of etag
+/// (none, stale, unreadable, the item's own current one) and with or
+/// without a `request_id`: the three answers are the same, so that
+/// nothing tells the reseller which of them exists. Exhaustive over the
+/// cases rather than sampled: they are few.
+pub async fn a_resellers_writes_tell_nothing_of_items_it_cannot_see<R: Resource>(app: &TestApp) {
+    use crate::resources::WriteOptions;
+    let api = R::new(app);
+    let own = organization();
+    let items = inventory(&api, &own.to_string()).await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let reseller = Identity::reseller(own);
+    let org = own.to_string();
+    let rpcs = [
+        "update", "delete", "assign", "unassign", "hold", "release", "undelete",
+    ];
+    let etags = [
+        "",
+        "0000000000000000",
+        "W/\"not-ours\"",
+        &items.foreign.etag,
+    ];
+    for rpc in rpcs {
+        for etag in etags {
+            for with_request_id in [false, true] {
+                let mut answers = Vec::new();
+                for id in [&items.foreign.id, &items.deleted.id, &unknown] {
+                    let options = WriteOptions {
+                        etag: etag.to_owned(),
+                        request_id: if with_request_id {
+                            uuid::Uuid::now_v7().to_string()
+                        } else {
+                            String::new()
+                        },
+                    };
+                    let result = match rpc {
+                        "update" => {
+                            let changes = Changes {
+                                status: Some(2),
+                                ..Changes::default()
+                            };
+                            api.update_with(&reseller, id, changes, options).await
+                        }
+                        "delete" => api.delete_with(&reseller, id, options).await,
+                        "assign" => api.assign_with(&reseller, id, &org, options).await,
+                        "unassign" => api.unassign_with(&reseller, id, options).await,
+                        "hold" => api.hold_with(&reseller, id, &org, None, options).await,
+                        "release" => api.release_with(&reseller, id, options).await,
+                        _ => api.undelete_with(&reseller, id, options).await,
+                    };
+                    answers.push(answer(result));
+                }
+                let case = format!("{rpc} etag={etag:?} request_id={with_request_id}");
+                assert_eq!(answers[0], answers[2], "foreign vs unknown: {case}");
+                assert_eq!(answers[1], answers[2], "deleted vs unknown: {case}");
+            }
+        }
+    }
+    // Nothing was written: the foreign item is as it was.
+    let foreign = api
+        .get(&Identity::admin(), &items.foreign.id)
+        .await
+        .unwrap();
+    assert_eq!(foreign, items.foreign);
+}
+
+/// An etag the service never made is FAILED_PRECONDITION, ETAG_MISMATCH,
+/// like a stale one: etags are opaque to clients.
+pub async fn an_unreadable_etag_is_a_mismatch<R: Resource>(app: &TestApp) {
+    use crate::resources::WriteOptions;
+    let api = R::new(app);
+    let item = api.seed(1, "MA").await;
+    for etag in ["W/\"x\"", "0", "zzzzzzzzzzzzzzzz", "0000000000000000"] {
+        let result = api
+            .delete_with(&Identity::admin(), &item.id, WriteOptions::etag(etag))
+            .await;
+        expect_error(result, Code::FailedPrecondition, "ETAG_MISMATCH");
+    }
+    let unchanged = api.get(&Identity::admin(), &item.id).await.unwrap();
+    assert_eq!(unchanged, item);
+}

@@ -176,6 +176,35 @@ pub async fn a_reconnected_watch_misses_nothing<R: Resource>(app: &TestApp) {
     assert_eq!(ids, [second.id, third.id]);
 }
 
+/// A revision the log has not reached would be waited for in silence: it
+/// is OUT_OF_RANGE, naming the head; the head itself is a fine start.
+pub async fn a_watch_from_beyond_the_head_is_out_of_range<R: Resource>(app: &TestApp) {
+    let api = R::new(app);
+    let admin = Identity::admin();
+    api.seed(1, "MA").await;
+    let (_, head) = listed(&api, &admin).await;
+    for start_revision in [head + 1, i64::MAX] {
+        let params = WatchParams {
+            start_revision,
+            ..WatchParams::default()
+        };
+        let status = expect_error(
+            api.watch(&admin, params).await.map(drop),
+            Code::OutOfRange,
+            "REVISION_AHEAD",
+        );
+        assert!(status.message().contains(&head.to_string()), "{status:?}");
+    }
+    let params = WatchParams {
+        start_revision: head,
+        ..WatchParams::default()
+    };
+    let mut watch = api.watch(&admin, params).await.unwrap();
+    let second = api.seed(2, "MA").await;
+    let seen = events(&until(&mut watch, head + 1).await);
+    assert_eq!(seen.last().unwrap().item.id, second.id);
+}
+
 pub async fn concurrent_writers_reach_a_watcher_in_order_without_gaps<R: Resource>(app: &TestApp) {
     let api = R::new(app);
     let admin = Identity::admin();
@@ -508,6 +537,7 @@ crate::for_both_resources!(
     a_copy_kept_by_list_then_watch_equals_the_list,
     a_watch_sends_the_initial_state_first,
     a_reconnected_watch_misses_nothing,
+    a_watch_from_beyond_the_head_is_out_of_range,
     concurrent_writers_reach_a_watcher_in_order_without_gaps,
     a_watch_filters_by_organization_and_country,
     a_watch_from_before_the_kept_history_is_compacted,
