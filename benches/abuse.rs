@@ -13,6 +13,16 @@
 //! 5. Unread list streams: every connection opens list streams it never reads.
 //! 6. Unread watches while writes flow: as many watches as the server takes,
 //!    each of its own caller, windows shut, while 2,000 DIDs are created.
+//! 7. One reseller locking out the rest: 11 connections x 100 GetDid of one
+//!    organization, never read; meanwhile another reseller and an admin
+//!    call, and their answers and latencies are printed.
+//! 8. Half-open connections: 256 from one address, each with an unfinished
+//!    header block; meanwhile a health check and a GetDid from another.
+//!
+//! Connections come from many loopback addresses (four each), and each
+//! flooding connection is its own caller, so that the per-address and
+//! per-caller bounds do not hide the server-wide worst case; 7 and 8 are
+//! the cases those bounds are for.
 
 mod support;
 
@@ -35,12 +45,18 @@ fn frame(message: &[u8]) -> Bytes {
 
 const ADMIN: &str = "0195d7a0-0000-7000-8000-000000000001";
 
-fn request_as(address: SocketAddr, path: &str, padding: usize, user: &str) -> http::Request<()> {
+fn request_as(
+    address: SocketAddr,
+    path: &str,
+    padding: usize,
+    identity: &[(&'static str, String)],
+) -> http::Request<()> {
     let mut request = http::Request::post(format!("http://{address}{path}"))
         .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .header("x-user-id", user)
-        .header("x-role", "admin");
+        .header("te", "trailers");
+    for (key, value) in identity {
+        request = request.header(*key, value);
+    }
     for n in 0..padding.div_ceil(8000) {
         request = request.header(format!("x-pad-{n}"), "p".repeat(8000));
     }
@@ -65,6 +81,19 @@ async fn unread_connection(
     unread_connection_as(address, path, body, streams, padding, finish, ADMIN).await
 }
 
+/// A TCP connection from the next of many loopback addresses, four each.
+async fn connect_spread(address: SocketAddr) -> Option<TcpStream> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let source: SocketAddr = format!("127.0.{}.{}:0", 1 + n / 1000, 2 + (n / 4) % 250)
+        .parse()
+        .ok()?;
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind(source).ok()?;
+    socket.connect(address).await.ok()
+}
+
 async fn unread_connection_as(
     address: SocketAddr,
     path: &'static str,
@@ -74,7 +103,31 @@ async fn unread_connection_as(
     finish: bool,
     user: &str,
 ) -> Option<Held> {
-    let tcp = TcpStream::connect(address).await.ok()?;
+    unread_connection_with(
+        address,
+        path,
+        body,
+        streams,
+        padding,
+        finish,
+        &[
+            ("x-user-id", user.to_owned()),
+            ("x-role", "admin".to_owned()),
+        ],
+    )
+    .await
+}
+
+async fn unread_connection_with(
+    address: SocketAddr,
+    path: &'static str,
+    body: Bytes,
+    streams: usize,
+    padding: usize,
+    finish: bool,
+    identity: &[(&'static str, String)],
+) -> Option<Held> {
+    let tcp = connect_spread(address).await?;
     let mut builder = h2::client::Builder::new();
     builder.initial_window_size(0);
     let (send, connection) = builder.handshake(tcp).await.ok()?;
@@ -88,7 +141,7 @@ async fn unread_connection_as(
             break;
         };
         let Ok((response, mut stream)) =
-            ready.send_request(request_as(address, path, padding, user), false)
+            ready.send_request(request_as(address, path, padding, identity), false)
         else {
             break;
         };
@@ -117,14 +170,20 @@ async fn flood_with(
     let started = Instant::now();
     let connections = (0..CONNECTIONS).map(|_| {
         let body = body.clone();
-        tokio::spawn(unread_connection(
-            server.address,
-            path,
-            body,
-            STREAMS_PER_CONNECTION,
-            padding,
-            finish,
-        ))
+        let user = uuid::Uuid::now_v7().to_string();
+        let address = server.address;
+        tokio::spawn(async move {
+            unread_connection_as(
+                address,
+                path,
+                body,
+                STREAMS_PER_CONNECTION,
+                padding,
+                finish,
+                &user,
+            )
+            .await
+        })
     });
     let held: Vec<_> = futures::future::join_all(connections)
         .await
@@ -286,4 +345,159 @@ async fn main() {
     drop(held);
     tokio::time::sleep(Duration::from_secs(2)).await;
     server.report("  after they closed");
+
+    let shared = writer
+        .get_did(as_caller(
+            numbering::proto::v1::GetDidRequest {
+                id: first_id(&server).await,
+            },
+            ADMIN,
+            "admin",
+            None,
+        ))
+        .await
+        .expect("the first DID")
+        .into_inner()
+        .did
+        .unwrap();
+    println!("7. one reseller: 11 connections x 100 GetDid of a shared DID, never read");
+    let hostile_org = uuid::Uuid::now_v7().to_string();
+    let get = frame(&[&[0x0a, shared.id.len() as u8][..], shared.id.as_bytes()].concat());
+    let hostile = (0..11).map(|_| {
+        let identity = [
+            ("x-user-id", uuid::Uuid::now_v7().to_string()),
+            ("x-role", "reseller".to_owned()),
+            ("x-organization-id", hostile_org.clone()),
+        ];
+        let (address, get) = (server.address, get.clone());
+        tokio::spawn(async move {
+            unread_connection_with(
+                address,
+                "/numbering.v1.DidService/GetDid",
+                get,
+                100,
+                0,
+                true,
+                &identity,
+            )
+            .await
+        })
+    });
+    let held: Vec<_> = futures::future::join_all(hostile)
+        .await
+        .into_iter()
+        .filter_map(|c| c.ok().flatten())
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let other_org = uuid::Uuid::now_v7().to_string();
+    for (who, role, org) in [
+        ("another reseller", "reseller", Some(other_org.as_str())),
+        ("an admin", "admin", None),
+        (
+            "the hostile reseller",
+            "reseller",
+            Some(hostile_org.as_str()),
+        ),
+    ] {
+        let (mut ok, mut refused, mut slowest) = (0, 0, Duration::ZERO);
+        for _ in 0..100 {
+            let request = numbering::proto::v1::GetDidRequest {
+                id: shared.id.clone(),
+            };
+            let started = Instant::now();
+            match writer
+                .get_did(as_caller(
+                    request,
+                    &uuid::Uuid::now_v7().to_string(),
+                    role,
+                    org,
+                ))
+                .await
+            {
+                Ok(_) => ok += 1,
+                Err(_) => refused += 1,
+            }
+            slowest = slowest.max(started.elapsed());
+        }
+        println!("  {who}: {ok} of 100 GetDid answered, {refused} refused, slowest {slowest:.1?}");
+    }
+    server.report(&format!("  {} hostile connections held", held.len()));
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    println!("8. 256 half-open connections from one address (unfinished header block)");
+    let mut half_open = Vec::new();
+    for _ in 0..256 {
+        use tokio::io::AsyncWriteExt;
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.250.250:0".parse().unwrap()).unwrap();
+        if let Ok(mut tcp) = socket.connect(server.address).await {
+            let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0".to_vec();
+            opening.extend_from_slice(&[0, 0, 3, 0x1, 0x1, 0, 0, 0, 1, 0x82, 0x86, 0x84]);
+            let _ = tcp.write_all(&opening).await;
+            half_open.push(tcp);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let started = Instant::now();
+    let checked = health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .map(|r| r.into_inner().status);
+    let health_took = started.elapsed();
+    let started = Instant::now();
+    let got = writer
+        .get_did(as_caller(
+            numbering::proto::v1::GetDidRequest {
+                id: shared.id.clone(),
+            },
+            ADMIN,
+            "admin",
+            None,
+        ))
+        .await
+        .is_ok();
+    println!(
+        "  health check from another address on a new connection: {checked:?} in {health_took:.1?}; GetDid ok: {got} in {:.1?}",
+        started.elapsed()
+    );
+    server.report("  while they are open");
+    drop(half_open);
+}
+
+/// `message` as `user` with `role` (and organization) in trusted headers.
+fn as_caller<T>(
+    message: T,
+    user: &str,
+    role: &str,
+    organization: Option<&str>,
+) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let metadata = request.metadata_mut();
+    metadata.insert("x-user-id", user.parse().unwrap());
+    metadata.insert("x-role", role.parse().unwrap());
+    if let Some(organization) = organization {
+        metadata.insert("x-organization-id", organization.parse().unwrap());
+    }
+    request
+}
+
+/// The id of the first DID in the inventory.
+async fn first_id(server: &Server) -> String {
+    use futures::StreamExt;
+    let mut client =
+        numbering::proto::v1::did_service_client::DidServiceClient::new(server.channel().await);
+    let request = as_caller(
+        numbering::proto::v1::ListDidsRequest {
+            limit: 1,
+            ..Default::default()
+        },
+        ADMIN,
+        "admin",
+        None,
+    );
+    let mut pages = client.list_dids(request).await.unwrap().into_inner();
+    let page = pages.next().await.unwrap().unwrap();
+    page.data[0].id.clone()
 }

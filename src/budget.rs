@@ -8,24 +8,69 @@ use crate::auth::{Caller, Role};
 use crate::config::{ChangeSettings, StreamSettings};
 use crate::error::Error;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// Who a place in the budget is counted against: a reseller's whole
-/// organization (one tenant), or one staff user.
+/// Who a place in a budget is counted against: a reseller's whole
+/// organization (one tenant), one staff user, or, before a caller is
+/// known, the address a connection comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Holder {
+pub enum Holder {
     Organization(uuid::Uuid),
     User(uuid::Uuid),
+    Peer(IpAddr),
 }
 
 impl Holder {
-    fn of(caller: &Caller) -> Self {
+    pub fn of(caller: &Caller) -> Self {
         match (caller.role(), caller.organization_id()) {
             (Role::Reseller, Some(organization)) => Holder::Organization(organization.as_uuid()),
             _ => Holder::User(caller.user_id().as_uuid()),
+        }
+    }
+}
+
+/// Each holder's own places, `per_holder` of them: a holder is kept only
+/// while it holds or awaits a place, so that the map stays as small as the
+/// set of callers busy right now.
+#[derive(Debug)]
+pub struct Places {
+    per_holder: usize,
+    holders: Mutex<HashMap<Holder, Arc<Semaphore>>>,
+}
+
+impl Places {
+    pub fn new(per_holder: usize) -> Self {
+        Self {
+            per_holder,
+            holders: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn per_holder(&self) -> usize {
+        self.per_holder
+    }
+
+    /// The places of `holder`; [`Places::forget_if_unused`] once a place
+    /// taken from them is given back.
+    pub fn of(&self, holder: Holder) -> Arc<Semaphore> {
+        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        holders
+            .entry(holder)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_holder)))
+            .clone()
+    }
+
+    pub fn forget_if_unused(&self, holder: Holder) {
+        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        if holders
+            .get(&holder)
+            .is_some_and(|places| Arc::strong_count(places) == 1)
+        {
+            holders.remove(&holder);
         }
     }
 }
@@ -34,8 +79,7 @@ impl Holder {
 pub struct StreamBudget {
     server: Arc<Semaphore>,
     size: usize,
-    per_caller: usize,
-    holders: Mutex<HashMap<Holder, Arc<Semaphore>>>,
+    holders: Places,
     queue_timeout: Duration,
     stall_timeout: Duration,
     /// What the places are for, in messages: "list streams", "watches".
@@ -63,8 +107,7 @@ impl StreamBudget {
         Arc::new(Self {
             server: Arc::new(Semaphore::new(size)),
             size,
-            per_caller: settings.list_streams_per_caller as usize,
-            holders: Mutex::new(HashMap::new()),
+            holders: Places::new(settings.list_streams_per_caller as usize),
             queue_timeout: settings.stream_queue_timeout,
             stall_timeout: settings.stream_stall_timeout,
             what: "list streams",
@@ -78,8 +121,7 @@ impl StreamBudget {
         Arc::new(Self {
             server: Arc::new(Semaphore::new(size)),
             size,
-            per_caller: watches.watches_per_caller as usize,
-            holders: Mutex::new(HashMap::new()),
+            holders: Places::new(watches.watches_per_caller as usize),
             queue_timeout: Duration::ZERO,
             stall_timeout: settings.stream_stall_timeout,
             what: "watches",
@@ -108,12 +150,13 @@ impl StreamBudget {
             Some(deadline) if deadline <= queue_ends => Error::DeadlineExceeded,
             _ => too_many(refusal),
         };
-        let caller_place = tokio::time::timeout_at(until, self.holder(holder).acquire_owned())
+        let caller_place = tokio::time::timeout_at(until, self.holders.of(holder).acquire_owned())
             .await
             .map_err(|_| {
                 gave_up(format!(
                     "this caller already runs {} {}, its limit: finish one first",
-                    self.per_caller, self.what
+                    self.holders.per_holder(),
+                    self.what
                 ))
             })?
             .expect("the semaphore is never closed");
@@ -133,26 +176,6 @@ impl StreamBudget {
     /// How long a stream may wait for its client to take a message.
     pub fn stall_timeout(&self) -> Duration {
         self.stall_timeout
-    }
-
-    fn holder(&self, holder: Holder) -> Arc<Semaphore> {
-        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
-        holders
-            .entry(holder)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_caller)))
-            .clone()
-    }
-
-    /// Forgets `holder` once nobody holds or awaits its places, so that the
-    /// map stays as small as the set of callers listing right now.
-    fn forget_if_unused(&self, holder: Holder) {
-        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
-        if holders
-            .get(&holder)
-            .is_some_and(|places| Arc::strong_count(places) == 1)
-        {
-            holders.remove(&holder);
-        }
     }
 }
 
@@ -178,7 +201,7 @@ impl StreamPass {
 impl Drop for StreamPass {
     fn drop(&mut self) {
         drop(self.places.take());
-        self.budget.forget_if_unused(self.holder);
+        self.budget.holders.forget_if_unused(self.holder);
     }
 }
 

@@ -177,7 +177,7 @@ pub struct HealthSettings {
 
 /// What one client may hold of the server: connections, calls, bytes and
 /// time. Together they bound the server's memory whatever clients do (see
-/// the README's "Limits and abuse").
+/// docs/limits.md).
 #[derive(Debug, Clone, Args)]
 pub struct TransportSettings {
     /// Most connections open at once; further clients wait in the kernel's
@@ -185,6 +185,21 @@ pub struct TransportSettings {
     #[arg(long, env = "NUMBERING_MAX_CONNECTIONS", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_connections: u32,
+
+    /// Most connections open at once from one address; further ones from
+    /// it are closed as soon as they are accepted. Behind a proxy that
+    /// pools connections to the service (a mesh sidecar), every client
+    /// shares the proxy's address: raise this to the proxy's pool.
+    #[arg(long, env = "NUMBERING_MAX_CONNECTIONS_PER_PEER", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_connections_per_peer: u32,
+
+    /// Most connections from one address that have not yet started a call
+    /// (half-open); further ones from it are closed as soon as they are
+    /// accepted.
+    #[arg(long, env = "NUMBERING_MAX_HALF_OPEN_PER_PEER", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_half_open_per_peer: u32,
 
     /// Most calls one connection may have open at once (HTTP/2
     /// SETTINGS_MAX_CONCURRENT_STREAMS).
@@ -198,6 +213,20 @@ pub struct TransportSettings {
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_calls: u32,
 
+    /// Most calls one caller (a reseller's organization, a staff user; an
+    /// address, for calls that need no identity) may have open at once;
+    /// further calls are RESOURCE_EXHAUSTED.
+    #[arg(long, env = "NUMBERING_MAX_CALLS_PER_CALLER", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_calls_per_caller: u32,
+
+    /// How long a call counts against its caller's and the server's calls
+    /// at most: a response its client does not take by then (or a stream,
+    /// which its own budget bounds) stops counting.
+    #[arg(long, env = "NUMBERING_CALL_TIME_LIMIT", default_value = "60s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub call_time_limit: Duration,
+
     /// Largest request message, in bytes.
     #[arg(long, env = "NUMBERING_MAX_MESSAGE_SIZE", default_value_t = 65_536,
           value_parser = clap::value_parser!(u32).range(1024..), global = true)]
@@ -209,8 +238,8 @@ pub struct TransportSettings {
           value_parser = clap::value_parser!(u32).range(1024..), global = true)]
     pub max_metadata_size: u32,
 
-    /// How long a new connection has to complete its TLS handshake and send
-    /// the HTTP/2 preface.
+    /// How long a new connection has to complete its TLS handshake, send
+    /// the HTTP/2 preface and the whole header block of its first call.
     #[arg(long, env = "NUMBERING_HANDSHAKE_TIMEOUT", default_value = "10s",
           value_parser = humantime::parse_duration, global = true)]
     pub handshake_timeout: Duration,

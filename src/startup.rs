@@ -22,7 +22,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +139,11 @@ impl Application {
         });
         let max_message = transport.max_message_size as usize;
         let (health, health_service) = Health::new().await;
-        let health_service = health_service.max_decoding_message_size(max_message);
+        use tonic::codec::CompressionEncoding::Gzip;
+        let health_service = health_service
+            .max_decoding_message_size(max_message)
+            .accept_compressed(Gzip)
+            .send_compressed(Gzip);
         let (stop_readiness, readiness_stopped) = tokio::sync::oneshot::channel();
         let readiness = tokio::spawn(health.clone().follow_database(
             store.clone(),
@@ -151,10 +154,14 @@ impl Application {
 
         let reflection_v1 = reflection()
             .build_v1()?
-            .max_decoding_message_size(max_message);
+            .max_decoding_message_size(max_message)
+            .accept_compressed(Gzip)
+            .send_compressed(Gzip);
         let reflection_v1alpha = reflection()
             .build_v1alpha()?
-            .max_decoding_message_size(max_message);
+            .max_decoding_message_size(max_message)
+            .accept_compressed(Gzip)
+            .send_compressed(Gzip);
 
         if let Some(token) = bootstrap_token {
             announce_bootstrap_token(&token);
@@ -186,6 +193,8 @@ impl Application {
             listener,
             ConnectionLimits {
                 max_connections: transport.max_connections as usize,
+                max_per_peer: transport.max_connections_per_peer as usize,
+                max_half_open_per_peer: transport.max_half_open_per_peer as usize,
                 handshake_timeout: transport.handshake_timeout,
                 idle_timeout: transport.idle_timeout,
             },
@@ -215,23 +224,16 @@ impl Application {
         }
         let server = builder
             .layer(RpcLayer::new(metrics.rpc.clone()))
-            .layer(GuardLayer::new(
-                transport.max_metadata_size as usize,
-                transport.max_calls as usize,
-            ))
+            .layer(GuardLayer::new(&transport, authenticate))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(InterceptedService::new(
-                dids.into_server().max_decoding_message_size(max_message),
-                authenticate.clone(),
-            ))
-            .add_service(InterceptedService::new(
+            .add_service(dids.into_server().max_decoding_message_size(max_message))
+            .add_service(
                 sender_ids
                     .into_server()
                     .max_decoding_message_size(max_message),
-                authenticate,
-            ))
+            )
             .serve_with_incoming_shutdown(incoming, shutdown);
 
         tracing::info!(%address, backend = ?store.backend(), "numbering is serving");

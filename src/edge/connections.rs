@@ -1,17 +1,21 @@
 //! Accepted connections, each bounded: at most `max_connections` at once
-//! (the rest wait in the kernel's backlog), the HTTP/2 preface within the
-//! handshake timeout, and closed after `idle_timeout` without a call.
-//! (HTTP/2 keepalive, set on the server, closes peers that stop answering.)
+//! (the rest wait in the kernel's backlog), at most `max_per_peer` from one
+//! address and `max_half_open_per_peer` of those without a call yet (the
+//! rest are closed at once, so that one address cannot take every slot),
+//! the first call's headers within the handshake timeout, and closed after
+//! `idle_timeout` without a call. (HTTP/2 keepalive, set on the server,
+//! closes peers that stop answering.)
 
 use futures::Stream;
 use futures::task::AtomicWaker;
 use pin_project_lite::pin_project;
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -20,12 +24,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tonic::transport::server::{Connected, TlsConnectInfo};
 
-/// The client's first bytes on an HTTP/2 connection.
-const PREFACE_LEN: usize = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".len();
-
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     pub max_connections: usize,
+    pub max_per_peer: usize,
+    pub max_half_open_per_peer: usize,
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
 }
@@ -36,28 +39,113 @@ pub fn incoming(
     limits: ConnectionLimits,
 ) -> impl Stream<Item = io::Result<Connection>> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    futures::stream::unfold((listener, slots), move |(listener, slots)| async move {
+    let peers = Arc::new(Peers {
+        limits,
+        counts: Mutex::new(HashMap::new()),
+    });
+    let state = (listener, slots, peers);
+    futures::stream::unfold(state, move |(listener, slots, peers)| async move {
         let slot = slots
             .clone()
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        let accepted = match listener.accept().await {
-            Ok((tcp, peer)) => Connection::new(tcp, peer, slot, limits),
-            Err(error) => {
-                // Out of file descriptors, say: pause rather than spin.
-                tracing::warn!(%error, "cannot accept a connection");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                Err(error)
+        let accepted = loop {
+            match listener.accept().await {
+                Ok((tcp, peer)) => match peers.admit(peer.ip()) {
+                    Some(place) => break Connection::new(tcp, peer, slot, place, limits),
+                    // Closed at once: the slot waits for the next one.
+                    None => tracing::debug!(%peer, "refused a connection over its peer's limits"),
+                },
+                Err(error) => {
+                    // Out of file descriptors, say: pause rather than spin.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    break Err(error);
+                }
             }
         };
-        Some((accepted, (listener, slots)))
+        Some((accepted, (listener, slots, peers)))
     })
+}
+
+/// How many connections each address has open, and how many of them have
+/// not started a call yet.
+#[derive(Debug)]
+struct Peers {
+    limits: ConnectionLimits,
+    counts: Mutex<HashMap<IpAddr, PeerCount>>,
+}
+
+#[derive(Debug, Default)]
+struct PeerCount {
+    open: usize,
+    half_open: usize,
+}
+
+impl Peers {
+    /// A place for a new connection from `ip`, unless it is at a limit.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<PeerPlace> {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(ip).or_default();
+        if count.open >= self.limits.max_per_peer
+            || count.half_open >= self.limits.max_half_open_per_peer
+        {
+            if count.open == 0 {
+                counts.remove(&ip);
+            }
+            return None;
+        }
+        count.open += 1;
+        count.half_open += 1;
+        Some(PeerPlace {
+            peers: self.clone(),
+            ip,
+            half_open: AtomicBool::new(true),
+        })
+    }
+}
+
+/// A connection's place among its address's: half-open until its first
+/// call starts.
+#[derive(Debug)]
+struct PeerPlace {
+    peers: Arc<Peers>,
+    ip: IpAddr,
+    half_open: AtomicBool,
+}
+
+impl PeerPlace {
+    fn call_started(&self) {
+        if self.half_open.swap(false, Ordering::AcqRel) {
+            let mut counts = self.peers.counts.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(count) = counts.get_mut(&self.ip) {
+                count.half_open -= 1;
+            }
+        }
+    }
+}
+
+impl Drop for PeerPlace {
+    fn drop(&mut self) {
+        let half_open = *self.half_open.get_mut();
+        let mut counts = self.peers.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.ip) {
+            count.open -= 1;
+            count.half_open -= usize::from(half_open);
+            if count.open == 0 {
+                counts.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// What a connection knows of its calls; shared with the calls themselves.
 #[derive(Debug)]
 pub struct Calls {
+    /// Whether a call has started: until then the connection is half-open.
+    started: AtomicBool,
+    place: PeerPlace,
     open: AtomicUsize,
     last_ended: Mutex<Instant>,
     /// The connection's reader, woken when its last call ends so that it
@@ -68,6 +156,9 @@ pub struct Calls {
 impl Calls {
     /// Counts a call as open until the returned guard drops.
     pub fn start(self: &Arc<Self>) -> CallOnConnection {
+        if !self.started.swap(true, Ordering::AcqRel) {
+            self.place.call_started();
+        }
         self.open.fetch_add(1, Ordering::AcqRel);
         CallOnConnection(self.clone())
     }
@@ -120,7 +211,6 @@ pin_project! {
         tcp: TcpStream,
         info: ConnectionInfo,
         _slot: OwnedSemaphorePermit,
-        preface_left: usize,
         handshake: Pin<Box<Sleep>>,
         idle: Pin<Box<Sleep>>,
         idle_timeout: Duration,
@@ -132,6 +222,7 @@ impl Connection {
         tcp: TcpStream,
         peer: SocketAddr,
         slot: OwnedSemaphorePermit,
+        place: PeerPlace,
         limits: ConnectionLimits,
     ) -> io::Result<Self> {
         tcp.set_nodelay(true)?;
@@ -141,13 +232,14 @@ impl Connection {
             info: ConnectionInfo {
                 peer,
                 calls: Arc::new(Calls {
+                    started: AtomicBool::new(false),
+                    place,
                     open: AtomicUsize::new(0),
                     last_ended: Mutex::new(now),
                     reader: AtomicWaker::new(),
                 }),
             },
             _slot: slot,
-            preface_left: PREFACE_LEN,
             handshake: Box::pin(tokio::time::sleep_until(now + limits.handshake_timeout)),
             idle: Box::pin(tokio::time::sleep_until(now + limits.idle_timeout)),
             idle_timeout: limits.idle_timeout,
@@ -169,10 +261,15 @@ impl AsyncRead for Connection {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.project();
-        if *this.preface_left > 0 && this.handshake.as_mut().poll(cx).is_ready() {
+        // Until its first call, a connection holds a half-open place: it
+        // must say what it wants (preface, settings, a whole header block)
+        // within the handshake timeout.
+        if !this.info.calls.started.load(Ordering::Acquire)
+            && this.handshake.as_mut().poll(cx).is_ready()
+        {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                "no HTTP/2 preface within the handshake timeout",
+                "no call within the handshake timeout",
             )));
         }
         this.info.calls.reader.register(cx.waker());
@@ -184,13 +281,7 @@ impl AsyncRead for Connection {
             this.idle.as_mut().reset(deadline);
             let _ = this.idle.as_mut().poll(cx);
         }
-        let before = buf.filled().len();
-        let read = this.tcp.poll_read(cx, buf);
-        if read.is_ready() {
-            let got = buf.filled().len() - before;
-            *this.preface_left = this.preface_left.saturating_sub(got);
-        }
-        read
+        this.tcp.poll_read(cx, buf)
     }
 }
 

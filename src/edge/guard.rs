@@ -1,6 +1,7 @@
-//! What every request meets before authentication and decoding: a bound on
-//! its metadata, a place among its connection's open calls (for the idle
-//! timeout), and, on the way out, tonic's statuses for request bytes it
+//! What every request meets before decoding: a bound on its metadata, its
+//! caller (authenticated here, so that places are counted per caller), a
+//! place among its caller's and the server's calls, a count among its
+//! connection's open calls (for the idle timeout), and, on the way out, tonic's statuses for request bytes it
 //! could not decode restated as what they are: the client's fault
 //! (`INVALID_ARGUMENT`, `MALFORMED_REQUEST`, naming the field where prost
 //! does), or a message over the limit (`RESOURCE_EXHAUSTED`). tonic calls
@@ -8,6 +9,9 @@
 //! for a client's bug.
 
 use super::connections::{CallOnConnection, ConnectionInfo};
+use crate::auth::Authenticator;
+use crate::budget::{Holder, Places};
+use crate::config::TransportSettings;
 use crate::error::Error;
 use http::HeaderMap;
 use http_body::{Body, Frame};
@@ -15,7 +19,9 @@ use pin_project_lite::pin_project;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
 #[derive(Debug, Clone)]
@@ -30,15 +36,24 @@ struct Limits {
     /// Places for calls open at once on the whole server.
     calls: Arc<Semaphore>,
     max_calls: usize,
+    /// Each caller's places among them (each peer's, before a caller is
+    /// known), so that no caller takes the others' places.
+    callers: Arc<Places>,
+    /// How long a call keeps its places at most.
+    call_time_limit: Duration,
+    authenticator: Authenticator,
 }
 
 impl GuardLayer {
-    pub fn new(max_metadata: usize, max_calls: usize) -> Self {
+    pub fn new(transport: &TransportSettings, authenticator: Authenticator) -> Self {
         Self {
             limits: Arc::new(Limits {
-                max_metadata,
-                calls: Arc::new(Semaphore::new(max_calls)),
-                max_calls,
+                max_metadata: transport.max_metadata_size as usize,
+                calls: Arc::new(Semaphore::new(transport.max_calls as usize)),
+                max_calls: transport.max_calls as usize,
+                callers: Arc::new(Places::new(transport.max_calls_per_caller as usize)),
+                call_time_limit: transport.call_time_limit,
+                authenticator,
             }),
         }
     }
@@ -60,11 +75,16 @@ pub struct Guard<S> {
     limits: Arc<Limits>,
 }
 
+/// Health checks need no identity and take no place: they must answer
+/// however busy the server is.
+const HEALTH: &str = "/grpc.health.v1.Health/";
+/// The services whose calls need a caller (health and reflection do not).
+const NEEDS_CALLER: &str = "/numbering.";
+
 impl Limits {
     /// Why `request` is refused before any service sees it, if it is; else
-    /// its place among the server's open calls (none for health checks,
-    /// which must answer however busy the server is).
-    fn admit<B>(&self, request: &http::Request<B>) -> Result<Option<OwnedSemaphorePermit>, Error> {
+    /// the caller, put in its extensions, and its places.
+    fn admit<B>(&self, request: &mut http::Request<B>) -> Result<Option<CallPlaces>, Error> {
         let size = metadata_size(request.headers());
         if size > self.max_metadata {
             return Err(Error::MetadataTooLarge {
@@ -72,16 +92,73 @@ impl Limits {
                 limit: self.max_metadata,
             });
         }
-        if request.uri().path().starts_with("/grpc.health.v1.Health/") {
+        let path = request.uri().path();
+        if path.starts_with(HEALTH) {
             return Ok(None);
         }
-        match self.calls.clone().try_acquire_owned() {
-            Ok(place) => Ok(Some(place)),
-            Err(_) => Err(Error::TooManyCalls {
-                limit: self.max_calls,
-            }),
+        let holder = if path.starts_with(NEEDS_CALLER) {
+            let metadata = MetadataMap::from_headers(request.headers().clone());
+            let caller = self.authenticator.caller(&metadata)?;
+            crate::telemetry::record_caller(&caller);
+            let holder = Holder::of(&caller);
+            request.extensions_mut().insert(caller);
+            Some(holder)
+        } else {
+            ConnectionInfo::of(request.extensions()).map(|c| Holder::Peer(c.peer.ip()))
+        };
+        let mut places = CallPlaces {
+            callers: self.callers.clone(),
+            holder,
+            caller: None,
+            server: None,
+        };
+        if let Some(holder) = holder {
+            let place = self.callers.of(holder).try_acquire_owned();
+            places.caller = Some(place.map_err(|_| Error::TooManyCallerCalls {
+                limit: self.callers.per_holder(),
+            })?);
+        }
+        let place = self.calls.clone().try_acquire_owned();
+        places.server = Some(place.map_err(|_| Error::TooManyCalls {
+            limit: self.max_calls,
+        })?);
+        Ok(Some(places))
+    }
+}
+
+/// A call's places: its caller's and the server's.
+#[derive(Debug)]
+struct CallPlaces {
+    callers: Arc<Places>,
+    holder: Option<Holder>,
+    caller: Option<OwnedSemaphorePermit>,
+    server: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for CallPlaces {
+    fn drop(&mut self) {
+        drop(self.caller.take());
+        drop(self.server.take());
+        if let Some(holder) = self.holder {
+            self.callers.forget_if_unused(holder);
         }
     }
+}
+
+/// Keeps `places` until the call ends (the returned sender drops) or
+/// `limit` passes, whichever is first. A response the client never takes
+/// stays in HTTP/2's flow control, where nothing polls its body; the
+/// places cannot wait for that.
+fn keep(places: CallPlaces, limit: Duration) -> oneshot::Sender<()> {
+    let (ended, on_end) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _places = places;
+        tokio::select! {
+            () = tokio::time::sleep(limit) => {}
+            _ = on_end => {}
+        }
+    });
+    ended
 }
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Guard<S>
@@ -98,15 +175,15 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
         let on_connection = ConnectionInfo::of(request.extensions()).map(|c| c.calls.start());
-        let place = match self.limits.admit(&request) {
-            Ok(place) => place,
+        let places = match self.limits.admit(&mut request) {
+            Ok(places) => places,
             Err(refusal) => {
                 let response = Status::from(refusal).into_http::<ResBody>();
                 let call = OpenCall {
                     _on_connection: on_connection,
-                    _place: None,
+                    _places: None,
                 };
                 return Box::pin(
                     async move { Ok(response.map(|body| Guarded { body, _call: call })) },
@@ -115,7 +192,7 @@ where
         };
         let call = OpenCall {
             _on_connection: on_connection,
-            _place: place,
+            _places: places.map(|places| keep(places, self.limits.call_time_limit)),
         };
         let response = self.inner.call(request);
         Box::pin(async move {
@@ -138,10 +215,10 @@ fn metadata_size(headers: &HeaderMap) -> usize {
 }
 
 /// What a call holds until its response is over: its count on the
-/// connection and its place among the server's calls.
+/// connection and (until the call time limit) its places.
 struct OpenCall {
     _on_connection: Option<CallOnConnection>,
-    _place: Option<OwnedSemaphorePermit>,
+    _places: Option<oneshot::Sender<()>>,
 }
 
 pin_project! {

@@ -144,9 +144,13 @@ macro_rules! rpc_methods {
                 Self { service, streams, watches }
             }
 
-            /// The server to register, under the generated service's name.
+            /// The server to register, under the generated service's name:
+            /// gzip requests accepted, responses gzipped when asked.
             pub fn into_server(self) -> pb::$server::$server_type<Self> {
+                use tonic::codec::CompressionEncoding::Gzip;
                 pb::$server::$server_type::new(self)
+                    .accept_compressed(Gzip)
+                    .send_compressed(Gzip)
             }
         }
 

@@ -296,6 +296,140 @@ async fn calls_beyond_the_server_limit_are_resource_exhausted_and_health_still_a
     app.stop().await;
 }
 
+/// The trusted headers of `identity`, for a raw call.
+fn headers_of(identity: &Identity) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("x-user-id", identity.user_id.to_string()),
+        ("x-role", identity.role.to_owned()),
+    ];
+    if let Some(organization) = identity.organization_id {
+        headers.push(("x-organization-id", organization.to_string()));
+    }
+    headers
+}
+
+/// One reseller that opens calls and never reads their answers (HTTP/2
+/// windows of 0) takes only its own places: its calls past them are
+/// refused, while another tenant and an admin are served at once; past
+/// the call time limit, its places are its own again.
+#[tokio::test]
+async fn a_caller_that_never_reads_takes_only_its_own_places() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+        settings.transport.max_calls = 8;
+        settings.transport.max_calls_per_caller = 3;
+        settings.transport.call_time_limit = Duration::from_secs(2);
+    })
+    .await;
+    let api = Dids::new(&app);
+    let shared = api.seed(1, "MA").await;
+    let get = frame(&[&[0x0a, shared.id.len() as u8][..], shared.id.as_bytes()].concat());
+    let hostile = headers_of(&Identity::reseller(organization()));
+
+    let mut builder = h2::client::Builder::new();
+    builder.initial_window_size(0);
+    let mut unread = RawConnection::open_with(app.address, builder).await;
+    // As many calls as the whole server has places: three are its own.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(unread.start(GET_DID, &hostile, get.clone()).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut polite = RawConnection::open(app.address).await;
+    let refused = polite.call(GET_DID, &hostile, get.clone()).await;
+    let refused = expect_error::<()>(Err(refused), Code::ResourceExhausted, "TOO_MANY_CALLS");
+    assert!(refused.message().contains("this caller"), "{refused:?}");
+
+    // Everyone else is served, and at once.
+    let started = Instant::now();
+    for other in [Identity::reseller(organization()), Identity::admin()] {
+        let status = polite.call(GET_DID, &headers_of(&other), get.clone()).await;
+        assert_eq!(status.code(), Code::Ok, "{status:?}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    // Past the call time limit, the unread answers no longer count.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let status = polite.call(GET_DID, &hostile, get).await;
+    assert_eq!(status.code(), Code::Ok, "{status:?}");
+    drop(held);
+    app.stop().await;
+}
+
+/// A connection from `source` that sends the HTTP/2 preface, its SETTINGS
+/// and the start of a header block that it never finishes.
+async fn half_open(source: &str, server: std::net::SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let mut tcp = socket.connect(server).await.unwrap();
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0".to_vec();
+    // HEADERS on stream 1, 3 bytes of block, END_STREAM but not END_HEADERS.
+    opening.extend_from_slice(&[0, 0, 3, 0x1, 0x1, 0, 0, 0, 1, 0x82, 0x86, 0x84]);
+    // The server may have closed it already: that is what some expect.
+    let _ = tcp.write_all(&opening).await;
+    tcp
+}
+
+/// Whether the server closes `tcp` within `wait`.
+async fn closed_within(tcp: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0; 256];
+    tokio::time::timeout(wait, async {
+        loop {
+            match tcp.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {} // SETTINGS, their ACK
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Connections from one address that never finish their first call's
+/// headers: past a few, each is closed at once; the few are closed after
+/// the handshake timeout; meanwhile other addresses connect, call and get
+/// health checks answered.
+#[tokio::test]
+async fn half_open_connections_from_one_address_lock_nobody_out() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+        settings.transport.max_connections = 16;
+        settings.transport.max_half_open_per_peer = 4;
+        settings.transport.handshake_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let mut hostile = Vec::new();
+    for _ in 0..40 {
+        hostile.push(half_open("127.0.0.2", app.address).await);
+    }
+    let mut closed_at_once = 0;
+    for tcp in &mut hostile {
+        if closed_within(tcp, Duration::from_millis(200)).await {
+            closed_at_once += 1;
+        }
+    }
+    assert_eq!(closed_at_once, 36, "all but four refused at once");
+
+    let started = Instant::now();
+    let mut polite = RawConnection::open(app.address).await;
+    assert_eq!(
+        polite.call(HEALTH_CHECK, &[], frame(&[])).await.code(),
+        Code::Ok
+    );
+    let id = uuid::Uuid::now_v7().to_string();
+    let get = frame(&[&[0x0a, id.len() as u8][..], id.as_bytes()].concat());
+    assert_eq!(polite.call(GET_DID, &[], get).await.code(), Code::NotFound);
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    for tcp in &mut hostile {
+        assert!(
+            closed_within(tcp, Duration::from_secs(4)).await,
+            "a half-open connection outlived the handshake timeout"
+        );
+    }
+    app.stop().await;
+}
+
 /// A list of every page, as one reseller would open it.
 fn every_page() -> ListParams {
     ListParams {

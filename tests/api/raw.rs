@@ -32,8 +32,8 @@ impl RawConnection {
         }
     }
 
-    /// Starts a call to `path` with `metadata` and the trusted headers of an
-    /// admin, sending `body` as is.
+    /// Starts a call to `path` with `metadata` (and, unless it names the
+    /// caller, the trusted headers of a new admin), sending `body` as is.
     pub async fn start(
         &mut self,
         path: &str,
@@ -42,9 +42,12 @@ impl RawConnection {
     ) -> h2::client::ResponseFuture {
         let mut request = http::Request::post(format!("http://{}{path}", self.address))
             .header("content-type", "application/grpc")
-            .header("te", "trailers")
-            .header("x-user-id", uuid::Uuid::now_v7().to_string())
-            .header("x-role", "admin");
+            .header("te", "trailers");
+        if !metadata.iter().any(|(key, _)| *key == "x-role") {
+            request = request
+                .header("x-user-id", uuid::Uuid::now_v7().to_string())
+                .header("x-role", "admin");
+        }
         for (key, value) in metadata {
             request = request.header(*key, value);
         }
