@@ -8,10 +8,16 @@ use crate::grpc::{DidApi, SenderIdApi};
 use crate::proto::v1::did_service_server::DidServiceServer;
 use crate::proto::v1::sender_id_service_server::SenderIdServiceServer;
 use crate::store::Store;
+use futures::{Stream, StreamExt};
 use prometheus_client::metrics::gauge::Gauge;
+use std::pin::Pin;
 use tonic::server::NamedService;
+use tonic::{Code, Request, Response, Status};
 use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
+use tonic_health::pb::health_check_response::ServingStatus as WireStatus;
+use tonic_health::pb::health_server::{Health as HealthRpc, HealthServer};
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+use tonic_health::server::{HealthReporter, HealthService};
 
 /// Health name that reports only that the process answers (liveness).
 pub const LIVENESS: &str = "liveness";
@@ -31,17 +37,15 @@ pub struct Health {
 
 impl Health {
     /// Health reporting ready and live, and the gRPC service that serves it.
-    pub async fn new() -> (
-        Self,
-        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
-    ) {
-        let (reporter, service) = tonic_health::server::health_reporter();
+    pub async fn new() -> (Self, HealthServer<HealthApi>) {
+        let reporter = HealthReporter::new();
         reporter
             .set_service_status(LIVENESS, ServingStatus::Serving)
             .await;
+        let service = HealthApi(HealthService::from_health_reporter(reporter.clone()));
         let health = Self { reporter };
         health.set_ready(true).await;
-        (health, service)
+        (health, HealthServer::new(service))
     }
 
     pub async fn set_ready(&self, ready: bool) {
@@ -73,6 +77,7 @@ impl Health {
         loop {
             tokio::select! {
                 _ = ticks.tick() => {}
+                () = store.recheck_requested() => {}
                 _ = &mut stop => return,
             }
             let outcome = match tokio::time::timeout(settings.timeout, store.ping()).await {
@@ -80,16 +85,57 @@ impl Health {
                 Ok(Err(error)) => Err(error.to_string()),
                 Err(_) => Err(format!("no answer within {:?}", settings.timeout)),
             };
+            // A call may have reported the database gone before this check
+            // found it back (or never gone): what the check finds stands.
+            store.set_up(outcome.is_ok());
             if let Some(next) = state.after(&outcome) {
                 match &outcome {
                     Ok(()) => tracing::info!("database answers again: ready"),
                     Err(error) => tracing::warn!(%error, "database unreachable: not ready"),
                 }
-                store.set_up(next == Readiness::Ready);
                 self.set_ready(next == Readiness::Ready).await;
                 up.set(i64::from(next == Readiness::Ready));
                 state = next;
             }
+        }
+    }
+}
+
+/// tonic-health's service, but for `Watch` of a name it does not know,
+/// which the health protocol answers with SERVICE_UNKNOWN on a call that
+/// stays open (tonic-health ends it NOT_FOUND). Our names are fixed at
+/// start, so an unknown one stays unknown: the call then waits for its
+/// client to leave.
+pub struct HealthApi(HealthService);
+
+type Statuses = Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl HealthRpc for HealthApi {
+    type WatchStream = Statuses;
+
+    async fn check(
+        &self,
+        request: Request<HealthCheckRequest>,
+    ) -> Result<Response<HealthCheckResponse>, Status> {
+        self.0.check(request).await
+    }
+
+    async fn watch(
+        &self,
+        request: Request<HealthCheckRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        match self.0.watch(request).await {
+            Ok(statuses) => Ok(Response::new(Box::pin(statuses.into_inner()))),
+            Err(status) if status.code() == Code::NotFound => {
+                let unknown = HealthCheckResponse {
+                    status: WireStatus::ServiceUnknown as i32,
+                };
+                let statuses = futures::stream::once(async move { Ok(unknown) })
+                    .chain(futures::stream::pending());
+                Ok(Response::new(Box::pin(statuses)))
+            }
+            Err(status) => Err(status),
         }
     }
 }

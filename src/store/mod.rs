@@ -93,6 +93,8 @@ pub struct Store {
     /// What readiness last found. While the database is down, calls fail
     /// at once instead of each waiting out the pool's acquire timeout.
     up: Arc<AtomicBool>,
+    /// Asks readiness to check the database now: a call found it gone.
+    recheck: Arc<tokio::sync::Notify>,
     /// The last revision known committed, for watchers.
     feed: Feed,
     /// Reads of the change log at once: a quarter of the pool, so that
@@ -125,6 +127,7 @@ impl Store {
             db,
             sqlite_writer,
             up: Arc::new(AtomicBool::new(true)),
+            recheck: Arc::new(tokio::sync::Notify::new()),
             feed: Feed::new(),
             log_readers: Arc::new(Semaphore::new((max_connections / 4).max(1) as usize)),
         })
@@ -195,6 +198,24 @@ impl Store {
     /// Records what readiness found: calls fail fast while it is `false`.
     pub fn set_up(&self, up: bool) {
         self.up.store(up, Ordering::Relaxed);
+    }
+
+    /// A call could not reach the database: readiness checks at once rather
+    /// than at its next tick, so that other calls do not each wait out the
+    /// pool's timeouts meanwhile. A lost connection is the database gone,
+    /// and calls fail fast from now on; a pool that timed out may only be
+    /// busy, so the check decides.
+    pub fn report_failure(&self, error: &DbErr) {
+        use sea_orm::error::ConnAcquireErr;
+        if !matches!(error, DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) {
+            self.set_up(false);
+        }
+        self.recheck.notify_one();
+    }
+
+    /// Completes when a call has reported the database gone.
+    pub async fn recheck_requested(&self) {
+        self.recheck.notified().await;
     }
 
     /// Closes the pool, waiting a few seconds at most for connections in

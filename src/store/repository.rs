@@ -118,9 +118,13 @@ impl<K: StoredKind> Repository<K> {
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
-        tokio::spawn(work(self.clone()).in_current_span())
+        let result = tokio::spawn(work(self.clone()).in_current_span())
             .await
-            .map_err(|e| Error::internal(format!("the database call did not finish: {e}")))?
+            .map_err(|e| Error::internal(format!("the database call did not finish: {e}")))?;
+        if let Err(Error::Unavailable(cause)) = &result {
+            self.store.report_failure(cause);
+        }
+        result
     }
 
     /// Creates `item`, with its change.

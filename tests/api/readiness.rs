@@ -185,7 +185,56 @@ async fn a_call_waits_for_the_database_no_longer_than_its_deadline(engine: Engin
     app.stop().await;
 }
 
+/// The first call that cannot reach the database makes readiness check at
+/// once, not at its next tick (an hour away here): then calls answer
+/// UNAVAILABLE at once, and readiness says NOT_SERVING.
+async fn a_call_that_finds_the_database_gone_makes_readiness_check_at_once(engine: Engine) {
+    let Some(target) = server_address(engine) else {
+        return;
+    };
+    let proxy = Proxy::start(target).await;
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.database_url = url_via(&settings.database_url, proxy.address);
+        settings.health.interval = Duration::from_secs(3600);
+        settings.health.timeout = Duration::from_millis(500);
+    })
+    .await;
+    let api = Dids::new(&app);
+    let item = api.seed(1, "MA").await;
+    let mut health = HealthClient::new(app.channel.clone());
+
+    proxy.cut();
+    let first = api.get(&Identity::admin(), &item.id).await.unwrap_err();
+    assert_eq!(
+        first.code(),
+        tonic::Code::Unavailable,
+        "{engine:?}: {first:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while status(&mut health, "").await != ServingStatus::NotServing {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("readiness checks after the failed call");
+    let started = std::time::Instant::now();
+    let next = api.get(&Identity::admin(), &item.id).await.unwrap_err();
+    assert_eq!(
+        next.code(),
+        tonic::Code::Unavailable,
+        "{engine:?}: {next:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    proxy.restore();
+    app.stop().await;
+}
+
 crate::for_every_engine!(
+    a_call_that_finds_the_database_gone_makes_readiness_check_at_once,
     readiness_follows_the_database_and_liveness_does_not,
     a_call_waits_for_the_database_no_longer_than_its_deadline,
 );
