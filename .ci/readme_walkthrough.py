@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Runs the README's shell examples against live servers and compares what
-they print with the README, so that the walkthrough never rots.
+"""Runs the docs' shell examples against live servers and compares what
+they print with the docs, so that the walkthrough never rots.
 
-Usage: readme_walkthrough.py README.md NUMBERING_BINARY
+Usage: readme_walkthrough.py DOC.md [DOC.md ...] NUMBERING_BINARY
+
+The documents are read as one, in the order given.
 
 Every ```sh block of the sections in CHECKED runs, in order, in one bash
 session (variables carry over). A block followed at once by a plain or json
@@ -132,8 +134,10 @@ class Masker:
 
 
 def main():
-    readme_path, binary = sys.argv[1], os.path.abspath(sys.argv[2])
-    readme = open(readme_path, encoding="utf-8").read()
+    if len(sys.argv) < 3:
+        sys.exit("usage: readme_walkthrough.py DOC.md [DOC.md ...] NUMBERING_BINARY")
+    paths, binary = sys.argv[1:-1], os.path.abspath(sys.argv[-1])
+    readme = "\n".join(open(path, encoding="utf-8").read() for path in paths)
     steps = steps_of(readme)
     ports = {"50051": free_port(), "9090": free_port()}
     workdir = tempfile.mkdtemp(prefix="readme-walkthrough-")

@@ -331,7 +331,7 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
 }
 
-/// The interceptor for `mode`, and in JWT mode without keys, an admin token
+/// The authenticator for `mode`, and in JWT mode without keys, an admin token
 /// for the ephemeral secret made up for this run.
 fn authenticator(
     mode: AuthMode,

@@ -104,7 +104,7 @@ fn peer_of(extensions: &http::Extensions) -> Option<std::net::SocketAddr> {
     crate::edge::connections::ConnectionInfo::of(extensions).map(|connection| connection.peer)
 }
 
-/// Names the caller on the current RPC's span (called by the interceptor).
+/// Names the caller on the current RPC's span (called by the edge guard).
 pub fn record_caller(caller: &Caller) {
     let span = Span::current();
     span.record("role", caller.role().as_str());

@@ -28,7 +28,7 @@ impl Role {
 }
 
 /// The authenticated caller of an RPC, put in the request extensions by the
-/// authentication interceptor. A reseller always has an organization.
+/// edge guard, which authenticates each call. A reseller always has an organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     user_id: UserId,

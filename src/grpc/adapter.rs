@@ -1,5 +1,5 @@
 //! The thin RPC methods of both services. Each takes the caller the
-//! authentication interceptor put in the request, hands the message to the
+//! edge guard put in the request, hands the message to the
 //! [`Service`](crate::service::Service) (which converts it once the caller
 //! may make the request) and converts the answer with the per-kind `From`
 //! impls. [`rpc_methods!`] stamps these methods out for DIDs and Sender IDs;
@@ -26,9 +26,7 @@ pub fn parts<T>(request: Request<T>) -> Result<(Caller, T)> {
         .extensions()
         .get::<Caller>()
         .cloned()
-        .ok_or_else(|| {
-            Error::internal("no caller in the request: is the auth interceptor installed?")
-        })?;
+        .ok_or_else(|| Error::internal("no caller in the request: is the edge guard installed?"))?;
     Ok((caller, request.into_inner()))
 }
 
