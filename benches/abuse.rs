@@ -152,6 +152,15 @@ async fn unread_connection_with(
     Some((send, responses))
 }
 
+/// The connections that opened, of those being opened.
+async fn gather(opening: impl Iterator<Item = tokio::task::JoinHandle<Option<Held>>>) -> Vec<Held> {
+    futures::future::join_all(opening)
+        .await
+        .into_iter()
+        .filter_map(|c| c.ok().flatten())
+        .collect()
+}
+
 async fn flood(server: &Server, path: &'static str, body: Bytes, padding: usize) -> Vec<Held> {
     flood_with(server, path, body, padding, true).await
 }
@@ -185,11 +194,7 @@ async fn flood_with(
             .await
         })
     });
-    let held: Vec<_> = futures::future::join_all(connections)
-        .await
-        .into_iter()
-        .filter_map(|c| c.ok().flatten())
-        .collect();
+    let held = gather(connections).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
         "  {} connections, {} calls sent in {:.1?}",
@@ -308,11 +313,7 @@ async fn main() {
             .await
         })
     });
-    let held: Vec<_> = futures::future::join_all(watches)
-        .await
-        .into_iter()
-        .filter_map(|c| c.ok().flatten())
-        .collect();
+    let held = gather(watches).await;
     let mut writer =
         numbering::proto::v1::did_service_client::DidServiceClient::new(server.channel().await);
     let started = Instant::now();
@@ -383,11 +384,7 @@ async fn main() {
             .await
         })
     });
-    let held: Vec<_> = futures::future::join_all(hostile)
-        .await
-        .into_iter()
-        .filter_map(|c| c.ok().flatten())
-        .collect();
+    let held = gather(hostile).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let other_org = uuid::Uuid::now_v7().to_string();
     for (who, role, org) in [
