@@ -250,6 +250,13 @@ pub struct TransportSettings {
           value_parser = humantime::parse_duration, global = true)]
     pub idle_timeout: Duration,
 
+    /// How long a frame of an answer may wait for its client to take it
+    /// (a client that stopped reading, its HTTP/2 window shut) before the
+    /// connection is closed: no status can reach such a client.
+    #[arg(long, env = "NUMBERING_SEND_TIMEOUT", default_value = "60s",
+          value_parser = humantime::parse_duration, global = true)]
+    pub send_timeout: Duration,
+
     /// How often the server pings each connection (HTTP/2 PING).
     #[arg(long, env = "NUMBERING_KEEPALIVE_INTERVAL", default_value = "60s",
           value_parser = humantime::parse_duration, global = true)]

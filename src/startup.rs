@@ -197,6 +197,7 @@ impl Application {
                 max_half_open_per_peer: transport.max_half_open_per_peer as usize,
                 handshake_timeout: transport.handshake_timeout,
                 idle_timeout: transport.idle_timeout,
+                send_timeout: transport.send_timeout,
             },
         );
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();

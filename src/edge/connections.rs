@@ -3,9 +3,11 @@
 //! address and `max_half_open_per_peer` of those without a call yet (the
 //! rest are closed at once, so that one address cannot take every slot),
 //! the first call's headers within the handshake timeout, and closed after
-//! `idle_timeout` without a call. (HTTP/2 keepalive, set on the server,
-//! closes peers that stop answering.)
+//! `idle_timeout` without a call, or once a frame of an answer has waited
+//! `send_timeout` for its client to take it (see `unread`). (HTTP/2
+//! keepalive, set on the server, closes peers that stop answering.)
 
+use super::unread::{Answer, Answers};
 use futures::Stream;
 use futures::task::AtomicWaker;
 use pin_project_lite::pin_project;
@@ -31,6 +33,7 @@ pub struct ConnectionLimits {
     pub max_half_open_per_peer: usize,
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
+    pub send_timeout: Duration,
 }
 
 /// The connections `listener` accepts, within `limits`.
@@ -151,6 +154,7 @@ pub struct Calls {
     /// The connection's reader, woken when its last call ends so that it
     /// arms the idle timer.
     reader: AtomicWaker,
+    answers: Arc<Answers>,
 }
 
 impl Calls {
@@ -160,7 +164,10 @@ impl Calls {
             self.place.call_started();
         }
         self.open.fetch_add(1, Ordering::AcqRel);
-        CallOnConnection(self.clone())
+        CallOnConnection {
+            answer: self.answers.track(),
+            calls: self.clone(),
+        }
     }
 
     /// When the connection falls idle, if it is idle now.
@@ -174,13 +181,27 @@ impl Calls {
 
 /// A call in progress on a connection.
 #[derive(Debug)]
-pub struct CallOnConnection(Arc<Calls>);
+pub struct CallOnConnection {
+    calls: Arc<Calls>,
+    answer: Answer,
+}
+
+impl CallOnConnection {
+    /// Its answer, which says when a frame waits for the client.
+    pub fn answer(&self) -> &Answer {
+        &self.answer
+    }
+}
 
 impl Drop for CallOnConnection {
     fn drop(&mut self) {
-        *self.0.last_ended.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        if self.0.open.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.reader.wake();
+        *self
+            .calls
+            .last_ended
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        if self.calls.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.calls.reader.wake();
         }
     }
 }
@@ -214,6 +235,9 @@ pin_project! {
         handshake: Pin<Box<Sleep>>,
         idle: Pin<Box<Sleep>>,
         idle_timeout: Duration,
+        // When to look again whether a frame has waited too long.
+        unread: Pin<Box<Sleep>>,
+        send_timeout: Duration,
     }
 }
 
@@ -237,12 +261,15 @@ impl Connection {
                     open: AtomicUsize::new(0),
                     last_ended: Mutex::new(now),
                     reader: AtomicWaker::new(),
+                    answers: Answers::new(),
                 }),
             },
             _slot: slot,
             handshake: Box::pin(tokio::time::sleep_until(now + limits.handshake_timeout)),
             idle: Box::pin(tokio::time::sleep_until(now + limits.idle_timeout)),
             idle_timeout: limits.idle_timeout,
+            unread: Box::pin(tokio::time::sleep_until(now + limits.send_timeout)),
+            send_timeout: limits.send_timeout,
         })
     }
 }
@@ -280,6 +307,22 @@ impl AsyncRead for Connection {
             }
             this.idle.as_mut().reset(deadline);
             let _ = this.idle.as_mut().poll(cx);
+        }
+        if this.info.calls.open.load(Ordering::Acquire) > 0 {
+            let now = Instant::now();
+            let next_look = match this.info.calls.answers.oldest_wait() {
+                Some(since) if now >= since + *this.send_timeout => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client took no part of an answer within the send timeout",
+                    )));
+                }
+                Some(since) => since + *this.send_timeout,
+                // A frame may begin to wait at any time: look again soon.
+                None => now + *this.send_timeout / 4,
+            };
+            this.unread.as_mut().reset(next_look);
+            let _ = this.unread.as_mut().poll(cx);
         }
         this.tcp.poll_read(cx, buf)
     }

@@ -182,26 +182,21 @@ where
             Err(refusal) => {
                 let response = Status::from(refusal).into_http::<ResBody>();
                 let call = OpenCall {
-                    _on_connection: on_connection,
+                    on_connection,
                     _places: None,
                 };
-                return Box::pin(
-                    async move { Ok(response.map(|body| Guarded { body, _call: call })) },
-                );
+                return Box::pin(async move { Ok(response.map(|body| Guarded { body, call })) });
             }
         };
         let call = OpenCall {
-            _on_connection: on_connection,
+            on_connection,
             _places: places.map(|places| keep(places, self.limits.call_time_limit)),
         };
         let response = self.inner.call(request);
         Box::pin(async move {
             let (mut parts, body) = response.await?.into_parts();
             restate(&mut parts.headers);
-            Ok(http::Response::from_parts(
-                parts,
-                Guarded { body, _call: call },
-            ))
+            Ok(http::Response::from_parts(parts, Guarded { body, call }))
         })
     }
 }
@@ -217,17 +212,18 @@ fn metadata_size(headers: &HeaderMap) -> usize {
 /// What a call holds until its response is over: its count on the
 /// connection and (until the call time limit) its places.
 struct OpenCall {
-    _on_connection: Option<CallOnConnection>,
+    on_connection: Option<CallOnConnection>,
     _places: Option<oneshot::Sender<()>>,
 }
 
 pin_project! {
-    /// A response body whose trailers are restated, and which keeps its
+    /// A response body whose trailers are restated, which tells its
+    /// connection when a frame waits for the client, and which keeps its
     /// call open until it is dropped.
     pub struct Guarded<B> {
         #[pin]
         body: B,
-        _call: OpenCall,
+        call: OpenCall,
     }
 }
 
@@ -239,7 +235,21 @@ impl<B: Body> Body for Guarded<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let frame = ready!(self.project().body.poll_frame(cx));
+        let this = self.project();
+        let answer = this
+            .call
+            .on_connection
+            .as_ref()
+            .map(CallOnConnection::answer);
+        if let Some(answer) = answer {
+            answer.asked();
+        }
+        let frame = ready!(this.body.poll_frame(cx));
+        if let (Some(answer), Some(Ok(frame))) = (answer, &frame)
+            && frame.is_data()
+        {
+            answer.offered();
+        }
         Poll::Ready(frame.map(|frame| {
             frame.map(|frame| match frame.into_trailers() {
                 Ok(mut trailers) => {

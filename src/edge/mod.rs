@@ -3,6 +3,7 @@
 
 pub mod connections;
 pub mod guard;
+mod unread;
 
 pub use connections::{ConnectionLimits, incoming};
 pub use guard::GuardLayer;

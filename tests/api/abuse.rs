@@ -355,6 +355,49 @@ async fn a_caller_that_never_reads_takes_only_its_own_places() {
     app.stop().await;
 }
 
+/// A client that never takes an answer cannot be sent a status: past the
+/// send timeout its connection is closed, which ends its calls (and frees
+/// what they hold); a connection whose client reads, with a call open
+/// that has nothing to send, stays.
+#[tokio::test]
+async fn a_connection_whose_client_takes_no_answer_is_closed_after_the_send_timeout() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+        settings.transport.send_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let api = Dids::new(&app);
+    let shared = api.seed(1, "MA").await;
+    let get = frame(&[&[0x0a, shared.id.len() as u8][..], shared.id.as_bytes()].concat());
+
+    let mut builder = h2::client::Builder::new();
+    builder.initial_window_size(0);
+    let mut unread = RawConnection::open_with(app.address, builder).await;
+    let held = unread.start(GET_DID, &[], get).await;
+    let mut reading = RawConnection::open(app.address).await;
+    let watch = reading.start(HEALTH_WATCH, &[], frame(&[])).await;
+    let mut watch = watch.await.expect("the watch answers").into_body();
+    let first = watch.data().await.expect("a status").expect("not reset");
+    let _ = watch.flow_control().release_capacity(first.len());
+    let started = Instant::now();
+
+    tokio::time::timeout(Duration::from_secs(5), &mut unread.closed)
+        .await
+        .expect("the connection of the unread answer is closed")
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !reading.closed.is_finished(),
+        "a reading client was cut off"
+    );
+    assert_eq!(
+        reading.call(HEALTH_CHECK, &[], frame(&[])).await.code(),
+        Code::Ok
+    );
+    drop((held, watch));
+    app.stop().await;
+}
+
 /// A connection from `source` that sends the HTTP/2 preface, its SETTINGS
 /// and the start of a header block that it never finishes.
 async fn half_open(source: &str, server: std::net::SocketAddr) -> tokio::net::TcpStream {

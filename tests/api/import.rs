@@ -258,6 +258,58 @@ async fn an_importer_that_never_reads_its_answers_is_cut_off(engine: Engine) {
     app.stop().await;
 }
 
+/// The server ends an import whose client never reads, though no status
+/// can reach it: past the send timeout its connection is closed, so the
+/// call is over on both sides instead of open until the client leaves.
+#[tokio::test]
+async fn an_import_never_read_is_ended_by_the_server() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |settings| {
+        settings.streams.stream_stall_timeout = Duration::from_millis(500);
+        settings.transport.send_timeout = Duration::from_secs(1);
+        settings.metrics_listen =
+            numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
+    })
+    .await;
+    let channel = crate::helpers::tiny_window_channel(app.address).await;
+    let batches = futures::stream::iter(0u32..).map(|batch| pb::ImportDidsRequest {
+        rows: (0..100)
+            .map(|row| pb::CreateDidRequest {
+                number: Dids::value(batch * 100 + row),
+                country: "MA".into(),
+                ..Default::default()
+            })
+            .collect(),
+        atomic: false,
+    });
+    let mut replies = DidServiceClient::new(channel)
+        .import_dids(Identity::admin().request(batches))
+        .await
+        .unwrap()
+        .into_inner();
+    // Never read: the server ends the call by itself (its metrics count
+    // it as handled, the client having gone), before the client reads.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let text = crate::observability::scrape(app.metrics.unwrap()).await;
+    let ended = r#"grpc_server_handled_total{grpc_service="numbering.v1.DidService",grpc_method="ImportDids",grpc_code="CANCELLED"}"#;
+    assert_eq!(
+        crate::observability::sample(&text, ended),
+        Some(1.0),
+        "{text}"
+    );
+    let ended = tokio::time::timeout(Duration::from_millis(500), async {
+        loop {
+            match replies.message().await {
+                Ok(Some(_)) => {}
+                ended => break ended,
+            }
+        }
+    })
+    .await
+    .expect("the call was already over");
+    assert!(ended.is_err(), "{ended:?}");
+    app.stop().await;
+}
+
 /// The same import, each row under its own `request_id`, sent by several
 /// clients at once, again and again: every client gets the ids of the one
 /// that wrote the rows, never "taken", and each row is written once.
