@@ -202,15 +202,9 @@ pub async fn imports_are_for_admins_and_batches_are_bounded<R: Resource>(app: &T
     assert_eq!(answers[1][0].index, 0);
 }
 
-/// A client that sends batches and never reads the answers: once the
-/// answers it does not take fill its windows, the server stops reading its
-/// batches and, after the stall timeout, ends the import; what it wrote
-/// stays written, and nothing more is.
-async fn an_importer_that_never_reads_its_answers_is_cut_off(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |settings| {
-        settings.streams.stream_stall_timeout = Duration::from_millis(500);
-    })
-    .await;
+/// An import of endless batches of 100 DIDs, over a channel with tiny
+/// windows, whose answers the caller reads only if it wants.
+async fn endless_import(app: &TestApp) -> tonic::Streaming<pb::ImportDidsResponse> {
     let channel = crate::helpers::tiny_window_channel(app.address).await;
     let batches = futures::stream::iter(0u32..).map(|batch| pb::ImportDidsRequest {
         rows: (0..100)
@@ -222,11 +216,23 @@ async fn an_importer_that_never_reads_its_answers_is_cut_off(engine: Engine) {
             .collect(),
         atomic: false,
     });
-    let mut replies = DidServiceClient::new(channel)
+    DidServiceClient::new(channel)
         .import_dids(Identity::admin().request(batches))
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+}
+
+/// A client that sends batches and never reads the answers: once the
+/// answers it does not take fill its windows, the server stops reading its
+/// batches and, after the stall timeout, ends the import; what it wrote
+/// stays written, and nothing more is.
+async fn an_importer_that_never_reads_its_answers_is_cut_off(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |settings| {
+        settings.streams.stream_stall_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let mut replies = endless_import(&app).await;
     let api = Dids::new(&app);
     let total = || async {
         api.list(&Identity::admin(), ListParams::default())
@@ -270,22 +276,7 @@ async fn an_import_never_read_is_ended_by_the_server() {
             numbering::config::OptionalListen(Some("127.0.0.1:0".parse().unwrap()));
     })
     .await;
-    let channel = crate::helpers::tiny_window_channel(app.address).await;
-    let batches = futures::stream::iter(0u32..).map(|batch| pb::ImportDidsRequest {
-        rows: (0..100)
-            .map(|row| pb::CreateDidRequest {
-                number: Dids::value(batch * 100 + row),
-                country: "MA".into(),
-                ..Default::default()
-            })
-            .collect(),
-        atomic: false,
-    });
-    let mut replies = DidServiceClient::new(channel)
-        .import_dids(Identity::admin().request(batches))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut replies = endless_import(&app).await;
     // Never read: the server ends the call by itself (its metrics count
     // it as handled, the client having gone), before the client reads.
     tokio::time::sleep(Duration::from_secs(4)).await;
