@@ -68,17 +68,12 @@ type Held = (
     Vec<(h2::client::ResponseFuture, h2::SendStream<Bytes>)>,
 );
 
-/// A connection that never opens its windows, and its requests' responses.
-/// With `finish` false, the request bodies are never ended.
-async fn unread_connection(
-    address: SocketAddr,
-    path: &'static str,
-    body: Bytes,
-    streams: usize,
-    padding: usize,
-    finish: bool,
-) -> Option<Held> {
-    unread_connection_as(address, path, body, streams, padding, finish, ADMIN).await
+/// The trusted headers of the admin `user`.
+fn admin(user: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-user-id", user.to_owned()),
+        ("x-role", "admin".to_owned()),
+    ]
 }
 
 /// A TCP connection from the next of many loopback addresses, four each.
@@ -94,31 +89,10 @@ async fn connect_spread(address: SocketAddr) -> Option<TcpStream> {
     socket.connect(address).await.ok()
 }
 
-async fn unread_connection_as(
-    address: SocketAddr,
-    path: &'static str,
-    body: Bytes,
-    streams: usize,
-    padding: usize,
-    finish: bool,
-    user: &str,
-) -> Option<Held> {
-    unread_connection_with(
-        address,
-        path,
-        body,
-        streams,
-        padding,
-        finish,
-        &[
-            ("x-user-id", user.to_owned()),
-            ("x-role", "admin".to_owned()),
-        ],
-    )
-    .await
-}
-
-async fn unread_connection_with(
+/// A connection that never opens its windows, and its requests' responses,
+/// each sent as `identity`. With `finish` false, the request bodies are
+/// never ended.
+async fn unread_connection(
     address: SocketAddr,
     path: &'static str,
     body: Bytes,
@@ -179,19 +153,11 @@ async fn flood_with(
     let started = Instant::now();
     let connections = (0..CONNECTIONS).map(|_| {
         let body = body.clone();
-        let user = uuid::Uuid::now_v7().to_string();
+        let identity = admin(&uuid::Uuid::now_v7().to_string());
         let address = server.address;
         tokio::spawn(async move {
-            unread_connection_as(
-                address,
-                path,
-                body,
-                STREAMS_PER_CONNECTION,
-                padding,
-                finish,
-                &user,
-            )
-            .await
+            let streams = STREAMS_PER_CONNECTION;
+            unread_connection(address, path, body, streams, padding, finish, &identity).await
         })
     });
     let held = gather(connections).await;
@@ -219,6 +185,7 @@ async fn main() {
         1,
         0,
         true,
+        &admin(ADMIN),
     )
     .await
     .unwrap();
@@ -297,20 +264,11 @@ async fn main() {
     );
     let watch = frame(&[0x10, 1]); // send_initial_state
     let watches = (0..WATCHERS).map(|_| {
-        let user = uuid::Uuid::now_v7().to_string();
-        let watch = watch.clone();
-        let address = server.address;
+        let identity = admin(&uuid::Uuid::now_v7().to_string());
+        let (watch, address) = (watch.clone(), server.address);
         tokio::spawn(async move {
-            unread_connection_as(
-                address,
-                "/numbering.v1.DidService/WatchDids",
-                watch,
-                1,
-                0,
-                true,
-                &user,
-            )
-            .await
+            let path = "/numbering.v1.DidService/WatchDids";
+            unread_connection(address, path, watch, 1, 0, true, &identity).await
         })
     });
     let held = gather(watches).await;
@@ -372,7 +330,7 @@ async fn main() {
         ];
         let (address, get) = (server.address, get.clone());
         tokio::spawn(async move {
-            unread_connection_with(
+            unread_connection(
                 address,
                 "/numbering.v1.DidService/GetDid",
                 get,
