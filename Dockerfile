@@ -8,8 +8,6 @@ WORKDIR /src
 # until Cargo.toml or Cargo.lock change.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY migrations/Cargo.toml migrations/Cargo.toml
-# The patched sqlx-core that Cargo.toml's [patch.crates-io] names.
-COPY vendor vendor
 COPY proto proto
 RUN mkdir -p src migrations/src tests/api benches \
  && echo 'fn main() {}' > src/main.rs \
