@@ -184,7 +184,10 @@ impl Application {
             metrics.watches.clone(),
         );
         let (stop_following, following_stopped) = tokio::sync::oneshot::channel();
-        let following = tokio::spawn(store.clone().follow_changes(following_stopped));
+        let following = tokio::spawn(crate::store::follow_changes(
+            store.clone(),
+            following_stopped,
+        ));
         let expiring = tokio::spawn(expire_holds(store.clone(), changes.hold_sweep));
         let purging = tokio::spawn(purge_history(store.clone(), changes));
 
@@ -278,12 +281,12 @@ async fn purge_history(store: Store, changes: ChangeSettings) {
             .into()
     };
     loop {
-        let purged = store
-            .purge(
-                ago(changes.history_retention),
-                ago(changes.idempotency_window),
-            )
-            .await;
+        let purged = crate::store::purge(
+            &store,
+            ago(changes.history_retention),
+            ago(changes.idempotency_window),
+        )
+        .await;
         match purged {
             Ok(0) => {}
             Ok(rows) => tracing::info!(rows, "purged history and remembered writes"),

@@ -5,12 +5,12 @@
 //! own `Create…` would be: a row retried under its `request_id` answers
 //! with the item it created, and writes nothing again.
 
+use super::changelog::{change, change_at, log};
 use super::entity::{Field, StoredKind};
-use super::history::change_at;
 use super::idempotency::{self, Remembered};
-use super::repository::{
-    Remember, Repository, change, insert_all, is_taken, log, retrying_deadlocks, taken,
-};
+use super::items::{self, insert_all, is_taken, taken};
+use super::pool::Store;
+use super::runner::{self, Applied, Remember, Write, Writer, Written, retrying_deadlocks};
 use crate::domain::{ChangeType, CountryCode, Identifier, Item, Revision, UserId};
 use crate::error::{Error, Result};
 use sea_orm::{
@@ -27,7 +27,7 @@ pub struct ImportRow<K: StoredKind> {
 }
 
 /// What becomes of a row.
-enum Plan<K: StoredKind> {
+pub(super) enum Plan<K: StoredKind> {
     New(Item<K>, Option<Remember>),
     /// An earlier write under the row's `request_id` answers it.
     Answered(Revision),
@@ -36,141 +36,156 @@ enum Plan<K: StoredKind> {
 
 /// How a batch ended: written (or refused), or found an identifier taken
 /// meanwhile by a concurrent writer, to be written row by row.
-enum Outcome<K: StoredKind> {
+pub(super) enum Outcome<K: StoredKind> {
     Done(Vec<Result<Item<K>>>),
     RowByRow(Vec<Plan<K>>),
 }
 
-impl<K: StoredKind> Repository<K> {
-    /// How many batches of one import may be written at once. On
-    /// PostgreSQL two: the next batch's rows go in while the one before
-    /// holds the revision counter until it commits (their count cells take
-    /// one slot per statement, so they do not contend). Elsewhere one:
-    /// SQLite has one writer, and MariaDB's row triggers would lock count
-    /// cells of two batches in opposite orders.
-    pub fn batches_at_once(&self) -> usize {
-        match self.store().backend() {
-            sea_orm::DbBackend::Postgres => 2,
-            _ => 1,
+/// How many batches of one import may be written at once. On PostgreSQL
+/// two: the next batch's rows go in while the one before holds the revision
+/// counter until it commits (their count cells take one slot per
+/// statement, so they do not contend). Elsewhere one: SQLite has one
+/// writer, and MariaDB's row triggers would lock count cells of two batches
+/// in opposite orders.
+pub(super) fn batches_at_once(store: &Store) -> usize {
+    match store.backend() {
+        DbBackend::Postgres => 2,
+        _ => 1,
+    }
+}
+
+/// Creates the rows' items, each with its change, in one transaction; with
+/// `atomic`, one refused row writes nothing (the others answer
+/// `BatchAborted`). Answers per row, in order.
+pub(super) async fn import<K: StoredKind>(
+    store: &Store,
+    rows: Vec<ImportRow<K>>,
+    by: UserId,
+    atomic: bool,
+) -> Result<Vec<Result<Item<K>>>> {
+    retrying_deadlocks("import batch", || {
+        import_once(store, rows.clone(), by, atomic)
+    })
+    .await
+}
+
+/// One batch of an import, as one write.
+struct Batch<K: StoredKind> {
+    rows: Vec<ImportRow<K>>,
+    by: UserId,
+    atomic: bool,
+}
+
+impl<K: StoredKind> Write<K> for Batch<K> {
+    type Answer = Outcome<K>;
+
+    async fn apply(self, txn: &DatabaseTransaction) -> Result<Applied<Outcome<K>>> {
+        let Self { rows, by, atomic } = self;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // Plan the identifier lookup for the table as it is now: a
+            // generic plan cached while the table was empty may scan it for
+            // each key once the import has grown it.
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
         }
-    }
-
-    /// Creates the rows' items, each with its change, in one transaction;
-    /// with `atomic`, one refused row writes nothing (the others answer
-    /// `BatchAborted`). Answers per row, in order.
-    pub async fn import(
-        &self,
-        rows: Vec<ImportRow<K>>,
-        by: UserId,
-        atomic: bool,
-    ) -> Result<Vec<Result<Item<K>>>> {
-        retrying_deadlocks("import batch", || {
-            self.import_once(rows.clone(), by, atomic)
-        })
-        .await
-    }
-
-    async fn import_once(
-        &self,
-        rows: Vec<ImportRow<K>>,
-        by: UserId,
-        atomic: bool,
-    ) -> Result<Vec<Result<Item<K>>>> {
-        let outcome = self
-            .detached(move |repository| async move {
-                let store = repository.store();
-                let _writer = store.writer().await;
-                let txn = store.begin_write().await?;
-                if store.backend() == sea_orm::DbBackend::Postgres {
-                    // Plan the identifier lookup for the table as it is now:
-                    // a generic plan cached while the table was empty may
-                    // scan it for each key once the import has grown it.
-                    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-                        .await?;
-                }
-                let plans = plan(&txn, by, rows).await?;
-                if atomic && plans.iter().any(|plan| matches!(plan, Plan::Refused(_))) {
-                    txn.rollback().await?;
-                    let aborted = plans.into_iter().map(|plan| match plan {
-                        Plan::Refused(error) => Err(error),
-                        _ => Err(Error::BatchAborted),
-                    });
-                    return Ok(Outcome::Done(aborted.collect()));
-                }
-                let new: Vec<Item<K>> = plans
-                    .iter()
-                    .filter_map(|plan| match plan {
-                        Plan::New(item, _) => Some(item.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                if let Err(error) = insert_all(&txn, &new).await {
-                    txn.rollback().await?;
-                    return if is_taken(&error) {
-                        Ok(Outcome::RowByRow(plans))
-                    } else {
-                        Err(error.into())
-                    };
-                }
-                let mut changes: Vec<_> = new
-                    .iter()
-                    .map(|item| change(item, ChangeType::Created, Some(by), item.updated_at, None))
-                    .collect();
-                let last = match changes.is_empty() {
-                    true => None,
-                    false => Some(log(&txn, &mut changes).await?.1),
-                };
-                let mut revisions = changes.iter().map(|change| change.revision);
-                let mut remembered = Vec::new();
-                for plan in &plans {
-                    if let Plan::New(_, remember) = plan {
-                        let revision = revisions.next().unwrap_or_default();
-                        if let Some(Remember { key, .. }) = remember {
-                            remembered.push((key, revision));
-                        }
-                    }
-                }
-                idempotency::remember_all(&txn, by, &remembered).await?;
-                let mut answers = Vec::with_capacity(plans.len());
-                for plan in plans {
-                    answers.push(match plan {
-                        Plan::New(item, _) => Ok(item),
-                        Plan::Refused(error) => Err(error),
-                        Plan::Answered(revision) => answered::<K>(&txn, revision).await,
-                    });
-                }
-                txn.commit().await?;
-                if let Some(last) = last {
-                    store.feed().advance(last);
-                }
-                Ok(Outcome::Done(answers))
+        let plans = plan(txn, by, rows).await?;
+        if atomic && plans.iter().any(|plan| matches!(plan, Plan::Refused(_))) {
+            let aborted = plans.into_iter().map(|plan| match plan {
+                Plan::Refused(error) => Err(error),
+                _ => Err(Error::BatchAborted),
+            });
+            return Ok(Applied::RollBack(Outcome::Done(aborted.collect())));
+        }
+        let new: Vec<Item<K>> = plans
+            .iter()
+            .filter_map(|plan| match plan {
+                Plan::New(item, _) => Some(item.clone()),
+                _ => None,
             })
-            .await?;
-        match outcome {
-            Outcome::Done(answers) => Ok(answers),
-            Outcome::RowByRow(plans) if atomic => Ok(plans
-                .into_iter()
-                .map(|plan| match plan {
-                    Plan::Refused(error) => Err(error),
-                    _ => Err(Error::Aborted(DbErr::Custom(
-                        "an identifier of the batch was taken meanwhile: retry the batch".into(),
-                    ))),
-                })
-                .collect()),
-            Outcome::RowByRow(plans) => {
-                let mut answers = Vec::with_capacity(plans.len());
-                for plan in plans {
-                    answers.push(match plan {
-                        Plan::New(item, remember) => self.create(item, by, remember).await,
-                        Plan::Refused(error) => Err(error),
-                        Plan::Answered(revision) => {
-                            let db = self.store().connection()?;
-                            answered::<K>(db, revision).await
-                        }
-                    });
+            .collect();
+        if let Err(error) = insert_all(txn, &new).await {
+            return match is_taken(&error) {
+                true => Ok(Applied::RollBack(Outcome::RowByRow(plans))),
+                false => Err(error.into()),
+            };
+        }
+        let mut changes: Vec<_> = new
+            .iter()
+            .map(|item| change(item, ChangeType::Created, Some(by), item.updated_at, None))
+            .collect();
+        let logged = match changes.is_empty() {
+            true => None,
+            false => Some(log(txn, &mut changes).await?),
+        };
+        let mut revisions = changes.iter().map(|change| change.revision);
+        let mut remembered = Vec::new();
+        for plan in &plans {
+            if let Plan::New(_, remember) = plan {
+                let revision = revisions.next().unwrap_or_default();
+                if let Some(Remember { key, .. }) = remember {
+                    remembered.push((key, revision));
                 }
-                Ok(answers)
             }
+        }
+        idempotency::remember_all(txn, by, &remembered).await?;
+        let mut answers = Vec::with_capacity(plans.len());
+        for plan in plans {
+            answers.push(match plan {
+                Plan::New(item, _) => Ok(item),
+                Plan::Refused(error) => Err(error),
+                Plan::Answered(revision) => answered::<K>(txn, revision).await,
+            });
+        }
+        Ok(Applied::Commit(Written {
+            answer: Outcome::Done(answers),
+            revision: logged.map(|(first, _)| first).unwrap_or_default(),
+            last: logged.map(|(_, last)| last),
+        }))
+    }
+
+    /// A batch remembers its rows one by one, never as a whole.
+    fn recalled(items: Vec<Item<K>>) -> Outcome<K> {
+        Outcome::Done(items.into_iter().map(Ok).collect())
+    }
+}
+
+async fn import_once<K: StoredKind>(
+    store: &Store,
+    rows: Vec<ImportRow<K>>,
+    by: UserId,
+    atomic: bool,
+) -> Result<Vec<Result<Item<K>>>> {
+    let writer = Writer {
+        by: Some(by),
+        remember: None,
+        answers: 0,
+        limit: None,
+    };
+    let batch = Batch { rows, by, atomic };
+    match runner::run(store, writer, batch).await? {
+        Outcome::Done(answers) => Ok(answers),
+        Outcome::RowByRow(plans) if atomic => Ok(plans
+            .into_iter()
+            .map(|plan| match plan {
+                Plan::Refused(error) => Err(error),
+                _ => Err(Error::Aborted(DbErr::Custom(
+                    "an identifier of the batch was taken meanwhile: retry the batch".into(),
+                ))),
+            })
+            .collect()),
+        Outcome::RowByRow(plans) => {
+            let mut answers = Vec::with_capacity(plans.len());
+            for plan in plans {
+                answers.push(match plan {
+                    Plan::New(item, remember) => {
+                        let writer = Writer::of_one(Some(by), remember);
+                        runner::run(store, writer, items::Create { item, by }).await
+                    }
+                    Plan::Refused(error) => Err(error),
+                    Plan::Answered(revision) => answered::<K>(store.connection()?, revision).await,
+                });
+            }
+            Ok(answers)
         }
     }
 }

@@ -14,7 +14,7 @@
 //! forever to test it before reuse, which also holds up closing the pool.
 
 use super::entity::{Field, StoredKind};
-use super::repository::Repository;
+use super::pool::Store;
 use super::selection::{counted, counted_but_unavailable, selection};
 use crate::budget::StreamPass;
 use crate::domain::{
@@ -36,128 +36,124 @@ use tracing::Instrument;
 
 pub type PageReceiver<K> = mpsc::Receiver<Result<Page<Item<K>>>>;
 
-impl<K: StoredKind> Repository<K> {
-    /// Streams the pages of `query`, as far as `visibility` lets the caller
-    /// see, into the returned channel, holding `pass` (its place in the
-    /// stream budget) until the last page is sent.
-    pub fn list(
-        &self,
-        visibility: Visibility,
-        query: ListQuery<K>,
-        deadline: Option<Instant>,
-        pass: StreamPass,
-    ) -> PageReceiver<K> {
-        let (sender, receiver) = mpsc::channel(1);
-        let repository = self.clone();
-        let stall = pass.stall_timeout();
-        let task = async move {
-            let produced = repository
-                .produce(visibility, &query, &sender, deadline, stall)
-                .await;
-            drop(pass);
-            if let Err(error) = produced {
-                // No connection is held now; the client may be gone already,
-                // or still not reading.
-                let _ = tokio::time::timeout(stall, sender.send(Err(error))).await;
-            }
-        };
-        tokio::spawn(task.in_current_span());
-        receiver
-    }
-
-    async fn produce(
-        &self,
-        visibility: Visibility,
-        query: &ListQuery<K>,
-        sender: &mpsc::Sender<Result<Page<Item<K>>>>,
-        deadline: Option<Instant>,
-        stall: Duration,
-    ) -> Result<()> {
-        // The wait for a connection is bounded by the deadline; the begin
-        // itself runs to its end in its own task (a query dropped halfway
-        // spoils its connection), and is rolled back if nobody waits for it.
-        let begin = tokio::spawn({
-            let store = self.store().clone();
-            async move { store.begin_snapshot().await }
-        });
-        let txn = match timeout_at(deadline, begin).await {
-            Some(begun) => begun.map_err(|e| Error::internal(format!("begin: {e}")))??,
-            None => return Err(Error::DeadlineExceeded),
-        };
-        let backend = self.store().backend();
-        // The snapshot's revision, read first: MariaDB takes the snapshot
-        // at a transaction's first read.
-        let revision = super::revisions::positions(&txn).await?.head;
-        let total = total::<K>(&txn, backend, visibility, query).await?;
-        let fingerprint = query.fingerprint(visibility);
-        let mut request = query.paging;
-        let batch = batch_size(request.limit(), query.all_pages);
-        let first = match (&query.start, request.offset()) {
-            (Some(cursor), _) => {
-                ordered::<K>(backend, visibility, query).filter(after::<K>(cursor, query))
-            }
-            (None, 0) => ordered::<K>(backend, visibility, query),
-            (None, offset) => {
-                let ids = walked_ids::<K>(&txn, backend, visibility, query, offset, batch).await?;
-                by_ids::<K>(ids, query)
-            }
-        };
-        let mut buffered: VecDeque<Item<K>> = first
-            .limit(batch)
-            .into_model::<Item<K>>()
-            .all(&txn)
-            .await?
-            .into();
-        let mut exhausted = buffered.len() < batch as usize;
-        loop {
-            let meta = PageMeta::new(request, total, revision);
-            let take = buffered.len().min(request.limit() as usize);
-            let items: Vec<_> = buffered.drain(..take).collect();
-            let last = items
-                .last()
-                .filter(|_| meta.has_next_page)
-                .map(|item| cursor(item, query));
-            let next = last.clone().map(|after| PageToken {
-                fingerprint,
-                page: meta.page.saturating_add(1),
-                after,
-            });
-            // A slow client stalls the stream here, and only here: for the
-            // stall timeout at most, then the stream ends and its snapshot
-            // and connection go back.
-            let page = Page { items, meta, next };
-            let send = tokio::time::timeout(stall, sender.send(Ok(page)));
-            match timeout_at(deadline, send).await {
-                Some(Ok(Ok(()))) => {}
-                Some(Ok(Err(_))) => break, // the client went away
-                Some(Err(_)) => {
-                    txn.rollback().await?;
-                    return Err(Error::StreamStalled { after: stall });
-                }
-                None => return Err(Error::DeadlineExceeded),
-            }
-            let Some(last) = last.filter(|_| query.all_pages) else {
-                break;
-            };
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                return Err(Error::DeadlineExceeded);
-            }
-            request = request.next();
-            // A batch is whole pages, so it runs out exactly at a page's end.
-            if buffered.is_empty() && !exhausted {
-                let more = ordered::<K>(backend, visibility, query)
-                    .filter(after::<K>(&last, query))
-                    .limit(batch)
-                    .into_model::<Item<K>>()
-                    .all(&txn)
-                    .await?;
-                exhausted = more.len() < batch as usize;
-                buffered.extend(more);
-            }
+/// Streams the pages of `query`, as far as `visibility` lets the caller
+/// see, into the returned channel, holding `pass` (its place in the
+/// stream budget) until the last page is sent.
+pub(super) fn list<K: StoredKind>(
+    store: &Store,
+    visibility: Visibility,
+    query: ListQuery<K>,
+    deadline: Option<Instant>,
+    pass: StreamPass,
+) -> PageReceiver<K> {
+    let (sender, receiver) = mpsc::channel(1);
+    let store = store.clone();
+    let stall = pass.stall_timeout();
+    let task = async move {
+        let produced = produce(&store, visibility, &query, &sender, deadline, stall).await;
+        drop(pass);
+        if let Err(error) = produced {
+            // No connection is held now; the client may be gone already,
+            // or still not reading.
+            let _ = tokio::time::timeout(stall, sender.send(Err(error))).await;
         }
-        txn.rollback().await?;
-        Ok(())
+    };
+    tokio::spawn(task.in_current_span());
+    receiver
+}
+
+async fn produce<K: StoredKind>(
+    store: &Store,
+    visibility: Visibility,
+    query: &ListQuery<K>,
+    sender: &mpsc::Sender<Result<Page<Item<K>>>>,
+    deadline: Option<Instant>,
+    stall: Duration,
+) -> Result<()> {
+    // The wait for a connection is bounded by the deadline; the begin
+    // itself runs to its end in its own task (a query dropped halfway
+    // spoils its connection), and is rolled back if nobody waits for it.
+    let begin = tokio::spawn({
+        let store = store.clone();
+        async move { store.begin_snapshot().await }
+    });
+    let txn = match timeout_at(deadline, begin).await {
+        Some(begun) => begun.map_err(|e| Error::internal(format!("begin: {e}")))??,
+        None => return Err(Error::DeadlineExceeded),
+    };
+    let backend = store.backend();
+    // The snapshot's revision, read first: MariaDB takes the snapshot
+    // at a transaction's first read.
+    let revision = super::revisions::positions(&txn).await?.head;
+    let total = total::<K>(&txn, backend, visibility, query).await?;
+    let fingerprint = query.fingerprint(visibility);
+    let mut request = query.paging;
+    let batch = batch_size(request.limit(), query.all_pages);
+    let first = match (&query.start, request.offset()) {
+        (Some(cursor), _) => {
+            ordered::<K>(backend, visibility, query).filter(after::<K>(cursor, query))
+        }
+        (None, 0) => ordered::<K>(backend, visibility, query),
+        (None, offset) => {
+            let ids = walked_ids::<K>(&txn, backend, visibility, query, offset, batch).await?;
+            by_ids::<K>(ids, query)
+        }
+    };
+    let mut buffered: VecDeque<Item<K>> = first
+        .limit(batch)
+        .into_model::<Item<K>>()
+        .all(&txn)
+        .await?
+        .into();
+    let mut exhausted = buffered.len() < batch as usize;
+    loop {
+        let meta = PageMeta::new(request, total, revision);
+        let take = buffered.len().min(request.limit() as usize);
+        let items: Vec<_> = buffered.drain(..take).collect();
+        let last = items
+            .last()
+            .filter(|_| meta.has_next_page)
+            .map(|item| cursor(item, query));
+        let next = last.clone().map(|after| PageToken {
+            fingerprint,
+            page: meta.page.saturating_add(1),
+            after,
+        });
+        // A slow client stalls the stream here, and only here: for the
+        // stall timeout at most, then the stream ends and its snapshot
+        // and connection go back.
+        let page = Page { items, meta, next };
+        let send = tokio::time::timeout(stall, sender.send(Ok(page)));
+        match timeout_at(deadline, send).await {
+            Some(Ok(Ok(()))) => {}
+            Some(Ok(Err(_))) => break, // the client went away
+            Some(Err(_)) => {
+                txn.rollback().await?;
+                return Err(Error::StreamStalled { after: stall });
+            }
+            None => return Err(Error::DeadlineExceeded),
+        }
+        let Some(last) = last.filter(|_| query.all_pages) else {
+            break;
+        };
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Err(Error::DeadlineExceeded);
+        }
+        request = request.next();
+        // A batch is whole pages, so it runs out exactly at a page's end.
+        if buffered.is_empty() && !exhausted {
+            let more = ordered::<K>(backend, visibility, query)
+                .filter(after::<K>(&last, query))
+                .limit(batch)
+                .into_model::<Item<K>>()
+                .all(&txn)
+                .await?;
+            exhausted = more.len() < batch as usize;
+            buffered.extend(more);
+        }
     }
+    txn.rollback().await?;
+    Ok(())
 }
 
 /// Rows read per query when streaming every page: whole pages, about a
@@ -353,6 +349,7 @@ mod tests {
         CountryCode, Did, Filter, Identifier, NewItem, PageRequest, PhoneNumber, Sort, Status,
         Timestamp, UserId,
     };
+    use crate::store::Repository;
     use crate::store::Store;
 
     /// A place in a fresh budget, for one admin's list.

@@ -1,11 +1,10 @@
 //! The revision counter, the horizon of purged history, and the feed that
 //! wakes watchers when the head moves, whichever process moved it.
 
-use super::Store;
+use super::pool::Store;
 use crate::domain::{Revision, Timestamp};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The PostgreSQL channel the head's trigger notifies.
 const CHANNEL: &str = "numbering_changes";
@@ -71,85 +70,59 @@ pub(super) async fn positions(db: &impl ConnectionTrait) -> Result<Positions, Db
     })
 }
 
-/// The last revision this process knows committed, shared with every
-/// watcher: local writes move it at commit, and [`Store::follow_changes`]
-/// moves it for writes of other processes.
-#[derive(Debug, Clone)]
-pub struct Feed(std::sync::Arc<watch::Sender<Revision>>);
-
-impl Feed {
-    pub(super) fn new() -> Self {
-        Self(std::sync::Arc::new(watch::Sender::new(Revision::ZERO)))
-    }
-
-    pub(super) fn advance(&self, revision: Revision) {
-        self.0.send_if_modified(|head| {
-            let moved = revision > *head;
-            if moved {
-                *head = revision;
-            }
-            moved
-        });
-    }
-
-    pub fn subscribe(&self) -> watch::Receiver<Revision> {
-        self.0.subscribe()
-    }
-
-    fn watched(&self) -> bool {
-        self.0.receiver_count() > 0
+/// Follows the head written by every process until `stop`: PostgreSQL
+/// notifies at each commit; MariaDB and SQLite are polled while anyone
+/// watches.
+pub async fn follow_changes(store: Store, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    loop {
+        let followed = match store.backend() {
+            DbBackend::Postgres => listen(&store).await,
+            _ => poll(&store).await,
+        };
+        if let Err(error) = followed {
+            tracing::warn!(%error, "following the change log: retrying");
+        }
+        tokio::select! {
+            _ = &mut stop => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
     }
 }
 
-impl Store {
-    /// Follows the head written by every process until `stop`: PostgreSQL
-    /// notifies at each commit; MariaDB and SQLite are polled while anyone
-    /// watches.
-    pub async fn follow_changes(self, mut stop: tokio::sync::oneshot::Receiver<()>) {
-        loop {
-            let followed = match self.backend() {
-                DbBackend::Postgres => self.listen().await,
-                _ => self.poll().await,
-            };
-            if let Err(error) = followed {
-                tracing::warn!(%error, "following the change log: retrying");
-            }
-            tokio::select! {
-                _ = &mut stop => return,
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
+async fn poll(store: &Store) -> Result<(), DbErr> {
+    loop {
+        if store.feed.watched() {
+            store
+                .feed
+                .advance(positions(store.connection()?).await?.head);
         }
+        tokio::time::sleep(POLL).await;
     }
+}
 
-    async fn poll(&self) -> Result<(), DbErr> {
-        loop {
-            if self.feed.watched() {
-                self.feed.advance(positions(self.connection()?).await?.head);
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    async fn listen(&self) -> Result<(), DbErr> {
-        use sea_orm::sqlx::postgres::PgListener;
-        let sqlx = |e: sea_orm::sqlx::Error| DbErr::Custom(e.to_string());
-        let mut listener = PgListener::connect_with(self.db.get_postgres_connection_pool())
-            .await
-            .map_err(sqlx)?;
-        listener.listen(CHANNEL).await.map_err(sqlx)?;
-        // Anything committed before the listener was up.
-        self.feed.advance(positions(self.connection()?).await?.head);
-        loop {
-            // `None`: the connection was lost and remade; notifications
-            // may have been missed meanwhile.
-            match listener.try_recv().await.map_err(sqlx)? {
-                Some(notification) => {
-                    if let Ok(revision) = notification.payload().parse::<i64>() {
-                        self.feed.advance(Revision::from(revision));
-                    }
+async fn listen(store: &Store) -> Result<(), DbErr> {
+    use sea_orm::sqlx::postgres::PgListener;
+    let sqlx = |e: sea_orm::sqlx::Error| DbErr::Custom(e.to_string());
+    let mut listener = PgListener::connect_with(store.db.get_postgres_connection_pool())
+        .await
+        .map_err(sqlx)?;
+    listener.listen(CHANNEL).await.map_err(sqlx)?;
+    // Anything committed before the listener was up.
+    store
+        .feed
+        .advance(positions(store.connection()?).await?.head);
+    loop {
+        // `None`: the connection was lost and remade; notifications
+        // may have been missed meanwhile.
+        match listener.try_recv().await.map_err(sqlx)? {
+            Some(notification) => {
+                if let Ok(revision) = notification.payload().parse::<i64>() {
+                    store.feed.advance(Revision::from(revision));
                 }
-                None => self.feed.advance(positions(self.connection()?).await?.head),
             }
+            None => store
+                .feed
+                .advance(positions(store.connection()?).await?.head),
         }
     }
 }
