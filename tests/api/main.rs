@@ -14,6 +14,7 @@ mod auth;
 mod available;
 mod bulk_cli;
 mod cli;
+mod commit_order;
 mod concurrency;
 mod health;
 mod history;
