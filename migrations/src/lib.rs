@@ -13,6 +13,7 @@ mod m20261129_000007_live_order_index;
 mod m20261130_000008_change_log;
 mod m20261201_000009_holds_and_aging;
 mod m20261205_000010_unpadded_description_check;
+mod m20261206_000011_revisions_from_transactions;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_change_log::Migration),
             Box::new(m20261201_000009_holds_and_aging::Migration),
             Box::new(m20261205_000010_unpadded_description_check::Migration),
+            Box::new(m20261206_000011_revisions_from_transactions::Migration),
         ]
     }
 }

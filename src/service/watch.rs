@@ -77,9 +77,9 @@ impl<K: StoredKind> Service<K> {
                 });
             }
             // A revision no change has yet would be waited for in silence.
-            if start > positions.head {
+            if start > positions.latest {
                 return Err(Error::RevisionAhead {
-                    head: positions.head,
+                    head: positions.latest,
                 });
             }
         }

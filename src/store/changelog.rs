@@ -271,7 +271,8 @@ async fn history_pages<K: StoredKind>(
     sender: &mpsc::Sender<Result<Page<Change<K>>>>,
 ) -> Result<()> {
     let db = store.connection()?;
-    let head = positions(db).await?.head;
+    // Per item, revisions follow commit order: the last committed is the end.
+    let head = positions(db).await?.latest;
     let of_item = Condition::all()
         .add(column("id").eq(id))
         .add(column("revision").lte(head));

@@ -75,16 +75,14 @@ async fn produce<K: StoredKind>(
     // spoils its connection), and is rolled back if nobody waits for it.
     let begin = tokio::spawn({
         let store = store.clone();
-        async move { store.begin_snapshot().await }
+        async move { super::revisions::snapshot(&store).await }
     });
-    let txn = match timeout_at(deadline, begin).await {
+    // The snapshot, and the revision it holds every change up to.
+    let (txn, revision) = match timeout_at(deadline, begin).await {
         Some(begun) => begun.map_err(|e| Error::internal(format!("begin: {e}")))??,
         None => return Err(Error::DeadlineExceeded),
     };
     let backend = store.backend();
-    // The snapshot's revision, read first: MariaDB takes the snapshot
-    // at a transaction's first read.
-    let revision = super::revisions::positions(&txn).await?.head;
     let total = total::<K>(&txn, backend, visibility, query).await?;
     let fingerprint = query.fingerprint(visibility);
     let mut request = query.paging;

@@ -291,6 +291,15 @@ impl Store {
             .await
     }
 
+    /// A repeatable-read transaction that may take locks (PostgreSQL).
+    pub(super) async fn begin_repeatable_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            isolation_level: Some(IsolationLevel::RepeatableRead),
+            ..TransactionOptions::default()
+        };
+        self.connection()?.begin_with_options(options).await
+    }
+
     /// A read-only transaction in which every read sees the same snapshot.
     /// SQLite in WAL mode gives a deferred read transaction that already.
     pub(super) async fn begin_snapshot(&self) -> Result<DatabaseTransaction, DbErr> {

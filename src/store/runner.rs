@@ -12,6 +12,7 @@ use super::entity::StoredKind;
 use super::hold_limit::{self, HoldLimit};
 use super::idempotency;
 use super::pool::Store;
+use super::revisions;
 use crate::domain::{Item, RequestKey, Revision, Timestamp, UserId};
 use crate::error::{Error, Result};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -92,6 +93,7 @@ where
         .detached(move |store| async move {
             let _gate = store.writer().await;
             let txn = store.begin_write().await?;
+            revisions::enter(&txn).await?;
             if let Some(limit) = &writer.limit {
                 hold_limit::lock(&txn, limit).await?;
             }
@@ -139,8 +141,8 @@ where
                 return lost(&store, error.into()).await;
             }
             txn.commit().await?;
-            if let Some(last) = written.last {
-                store.feed().advance(last);
+            if written.last.is_some() {
+                store.feed().nudge();
             }
             Ok(written.answer)
         })

@@ -139,7 +139,7 @@ pub async fn a_watch_sends_the_initial_state_first<R: Resource>(app: &TestApp) {
     let added = events(&next);
     assert_eq!(added.len(), 1);
     assert_eq!((added[0].event_type, &added[0].item), (ADDED, &created));
-    assert_eq!(added[0].revision, revision + 1);
+    assert!(added[0].revision > revision);
 
     let status = api
         .watch(
@@ -223,12 +223,14 @@ pub async fn concurrent_writers_reach_a_watcher_in_order_without_gaps<R: Resourc
         })
     });
     futures::future::join_all(writers).await;
-    let revisions: Vec<_> = events(&until(&mut watch, start + 40).await)
+    let (_, head) = listed(&api, &admin).await;
+    let revisions: Vec<_> = events(&until(&mut watch, head).await)
         .iter()
         .map(|e| e.revision)
         .collect();
-    let expected: Vec<_> = (start + 1..=start + 40).collect();
-    assert_eq!(revisions, expected, "every revision once, in order");
+    assert_eq!(revisions.len(), 40, "every change once: {revisions:?}");
+    assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
+    assert!(revisions[0] > start, "{revisions:?}");
 }
 
 pub async fn a_watch_filters_by_organization_and_country<R: Resource>(app: &TestApp) {
@@ -246,7 +248,8 @@ pub async fn a_watch_filters_by_organization_and_country<R: Resource>(app: &Test
     api.assign(&admin, &french.id, &acme).await.unwrap();
     api.assign(&admin, &moroccan.id, &acme).await.unwrap();
     let gone = api.unassign(&admin, &moroccan.id).await.unwrap();
-    let seen = events(&until(&mut watch, 5).await);
+    let (_, head) = listed(&api, &admin).await;
+    let seen = events(&until(&mut watch, head).await);
     let kinds: Vec<_> = seen
         .iter()
         .map(|e| (e.event_type, e.item.id.clone()))
@@ -311,14 +314,14 @@ pub async fn another_processs_writes_reach_a_watcher_within_a_second<R: Resource
     let there = R::over(other.channel().await);
     let here = R::new(app);
     let admin = Identity::admin();
-    for (writer, watcher) in [(&here, &there), (&there, &here)] {
+    for (n, (writer, watcher)) in [(&here, &there), (&there, &here)].into_iter().enumerate() {
         let (_, start) = listed(watcher, &admin).await;
         let params = WatchParams {
             start_revision: start,
             ..WatchParams::default()
         };
         let mut watch = watcher.watch(&admin, params).await.unwrap();
-        let created = writer.seed(start as u32 + 1, "MA").await;
+        let created = writer.seed(n as u32 + 1, "MA").await;
         let began = std::time::Instant::now();
         let message = until(&mut watch, start + 1).await;
         let elapsed = began.elapsed();
