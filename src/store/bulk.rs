@@ -23,21 +23,12 @@ pub(super) async fn insert_rows(
         return Ok(());
     }
     if txn.get_database_backend() == DbBackend::Postgres {
-        let objects =
-            rows.into_iter()
-                .map(|row| {
-                    let fields = columns.iter().zip(row).map(|(column, value)| {
-                        json(value).map(|value| ((*column).to_owned(), value))
-                    });
-                    fields.collect::<Result<serde_json::Map<_, _>, _>>()
-                })
-                .collect::<Result<Vec<_>, _>>()?;
         let list = columns.join(", ");
         let sql = format!(
             "INSERT INTO {table} ({list}) SELECT {list} \
              FROM json_populate_recordset(NULL::{table}, $1::json)"
         );
-        let document = serde_json::Value::from(objects).to_string();
+        let document = json_rows(columns, rows)?;
         let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [document.into()]);
         return txn.execute_raw(statement).await.map(drop);
     }
@@ -52,6 +43,21 @@ pub(super) async fn insert_rows(
         txn.execute(&insert).await?;
     }
     Ok(())
+}
+
+/// Rows as one JSON array of objects, for `json_populate_recordset`.
+pub(super) fn json_rows(columns: &[&str], rows: Vec<Vec<Value>>) -> Result<String, DbErr> {
+    let objects = rows
+        .into_iter()
+        .map(|row| {
+            let fields = columns
+                .iter()
+                .zip(row)
+                .map(|(column, value)| json(value).map(|value| ((*column).to_owned(), value)));
+            fields.collect::<Result<serde_json::Map<_, _>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(serde_json::Value::from(objects).to_string())
 }
 
 /// A bound value as JSON that PostgreSQL's input functions read back as

@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement,
 };
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, FromQueryResult, IdenStatic};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, FromQueryResult, IdenStatic,
+};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::Instrument;
@@ -50,12 +52,7 @@ pub(super) async fn log<K: StoredKind>(
     txn: &DatabaseTransaction,
     changes: &mut [Change<K>],
 ) -> Result<(Revision, Revision)> {
-    let n = u32::try_from(changes.len()).map_err(Error::internal)?;
-    let last = revisions::take(txn, n).await?;
-    let first = last.get() - i64::from(n) + 1;
-    for (offset, change) in changes.iter_mut().enumerate() {
-        change.revision = Revision::from(first + offset as i64);
-    }
+    let n = i64::try_from(changes.len()).map_err(Error::internal)?;
     let columns: Vec<&str> = change_row(&changes[0])
         .iter()
         .map(|(name, _)| *name)
@@ -68,9 +65,28 @@ pub(super) async fn log<K: StoredKind>(
                 .map(|(_, value)| value)
                 .collect()
         })
-        .collect();
-    bulk::insert_rows(txn, K::CHANGES, &columns, rows).await?;
-    Ok((Revision::from(first), last))
+        .collect::<Vec<Vec<_>>>();
+    // PostgreSQL numbers them as it inserts them: one round trip.
+    let first = match txn.get_database_backend() {
+        DbBackend::Postgres => revisions::insert_numbered(txn, K::CHANGES, &columns, rows).await?,
+        _ => {
+            let last = revisions::take(txn, u32::try_from(n).map_err(Error::internal)?).await?;
+            let first = Revision::from(last.get() - n + 1);
+            let column = columns.iter().position(|name| *name == "revision");
+            let mut rows = rows;
+            for (offset, row) in rows.iter_mut().enumerate() {
+                if let Some(column) = column {
+                    row[column] = (first.get() + offset as i64).into();
+                }
+            }
+            bulk::insert_rows(txn, K::CHANGES, &columns, rows).await?;
+            first
+        }
+    };
+    for (offset, change) in changes.iter_mut().enumerate() {
+        change.revision = Revision::from(first.get() + offset as i64);
+    }
+    Ok((first, Revision::from(first.get() + n - 1)))
 }
 
 /// Logs a change of `item` (as it is now written) with the next revision.

@@ -56,22 +56,10 @@ pub(super) async fn take(txn: &impl ConnectionTrait, n: u32) -> Result<Revision,
             .await?;
             "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS revision".to_owned()
         }
-        DbBackend::Postgres => {
-            // After the last this transaction numbered, in either log.
-            let last_in = |table: &str| {
-                format!(
-                    "(SELECT MAX(revision) FROM {table} \
-                      WHERE revision >= block.first AND revision < block.first + {BLOCK})"
-                )
-            };
-            format!(
-                "WITH block AS (SELECT pg_current_xact_id()::text::bigint * {BLOCK} AS first) \
-                 SELECT GREATEST(block.first - 1, {dids}, {sender_ids}) + {n} AS revision \
-                 FROM block",
-                dids = last_in("did_changes"),
-                sender_ids = last_in("sender_id_changes"),
-            )
-        }
+        DbBackend::Postgres => format!(
+            "WITH {taken} SELECT last + {n} AS revision FROM taken",
+            taken = postgres_taken()
+        ),
         _ => format!(
             "UPDATE revision_head SET revision = revision + {n} WHERE id = 1 RETURNING revision"
         ),
@@ -81,6 +69,57 @@ pub(super) async fn take(txn: &impl ConnectionTrait, n: u32) -> Result<Revision,
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("the revision counter row".into()))?;
     Ok(Revision::from(row.try_get::<i64>("", "revision")?))
+}
+
+/// PostgreSQL: inserts `rows` into the change table `table`, numbered in
+/// the same statement as the next revisions of this transaction (their
+/// `revision` is replaced), in order. Returns the first.
+pub(super) async fn insert_numbered(
+    txn: &DatabaseTransaction,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<sea_orm::Value>>,
+) -> Result<Revision, DbErr> {
+    let list = columns.join(", ");
+    let select = columns
+        .iter()
+        .map(|column| match *column {
+            "revision" => "taken.last + r.ordinality".to_owned(),
+            other => format!("r.{other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH {taken} INSERT INTO {table} ({list}) SELECT {select} \
+         FROM taken, json_populate_recordset(NULL::{table}, $1::json) WITH ORDINALITY AS r \
+         RETURNING revision",
+        taken = postgres_taken(),
+    );
+    let document = super::bulk::json_rows(columns, rows)?;
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [document.into()]);
+    let numbered = txn.query_all_raw(statement).await?;
+    let mut first = i64::MAX;
+    for row in numbered {
+        first = first.min(row.try_get::<i64>("", "revision")?);
+    }
+    Ok(Revision::from(first))
+}
+
+/// The CTE `taken(last)`: the last revision this PostgreSQL transaction
+/// has numbered in either log, or the one before its block.
+fn postgres_taken() -> String {
+    let last_in = |table: &str| {
+        format!(
+            "(SELECT MAX(revision) FROM {table} \
+              WHERE revision >= block.first AND revision < block.first + {BLOCK})"
+        )
+    };
+    format!(
+        "block AS (SELECT pg_current_xact_id()::text::bigint * {BLOCK} AS first), \
+         taken AS (SELECT GREATEST(block.first - 1, {dids}, {sender_ids}) AS last FROM block)",
+        dids = last_in("did_changes"),
+        sender_ids = last_in("sender_id_changes"),
+    )
 }
 
 /// How far readers may read, and how far history was purged.
