@@ -38,6 +38,12 @@ pub struct Settings {
     )]
     pub database_max_connections: u32,
 
+    /// Statements that take longer are logged (WARN, target `sqlx::query`)
+    /// with their SQL and time; `0s` logs none.
+    #[arg(long, env = "NUMBERING_SLOW_STATEMENT", default_value = "100ms",
+          value_parser = humantime::parse_duration, global = true)]
+    pub slow_statement: Duration,
+
     /// How callers are identified.
     #[arg(long, env = "NUMBERING_AUTH", value_enum, default_value_t = AuthMode::Jwt, global = true)]
     pub auth: AuthMode,

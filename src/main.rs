@@ -41,8 +41,12 @@ async fn run(settings: Settings) -> Result<(), StartupError> {
                 .await
         }
         Command::Migrate => {
-            let store =
-                Store::connect(&settings.database_url, settings.database_max_connections).await?;
+            let store = Store::connect(
+                &settings.database_url,
+                settings.database_max_connections,
+                settings.slow_statement,
+            )
+            .await?;
             store.migrate().await?;
             store.close().await?;
             tracing::info!("migrations applied");

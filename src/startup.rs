@@ -61,8 +61,12 @@ impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let (authenticator, bootstrap_token) = authenticator(settings.auth, &settings.jwt)?;
         let tls = tls(&settings.tls, settings.transport.handshake_timeout)?;
-        let store =
-            Store::connect(&settings.database_url, settings.database_max_connections).await?;
+        let store = Store::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            settings.slow_statement,
+        )
+        .await?;
         store.migrate().await?;
         let listener = TcpListener::bind(settings.listen).await?;
         let metrics_listener = match settings.metrics_listen.0 {

@@ -93,6 +93,11 @@ impl Server {
         }
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A new connection to it.
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.address))

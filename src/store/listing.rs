@@ -362,9 +362,13 @@ mod tests {
 
     async fn store_with_dids(count: u32) -> (Store, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!("numbering-unit-{}.db", uuid::Uuid::now_v7()));
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4)
-            .await
-            .unwrap();
+        let store = Store::connect(
+            &format!("sqlite://{}?mode=rwc", path.display()),
+            4,
+            Duration::ZERO,
+        )
+        .await
+        .unwrap();
         store.migrate().await.unwrap();
         let repository = Repository::<Did>::new(store.clone());
         for n in 0..count {

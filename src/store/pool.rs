@@ -83,13 +83,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens a pool of at most `max_connections` connections.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+    /// Opens a pool of at most `max_connections` connections, which logs
+    /// the statements that take longer than `slow` (none if zero).
+    pub async fn connect(url: &str, max_connections: u32, slow: Duration) -> Result<Self, DbErr> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let mut options = ConnectOptions::new(url);
         options
             .max_connections(if in_memory { 1 } else { max_connections })
-            .sqlx_logging(false)
+            // Only the slow statements: a plan that turns bad with the
+            // data's shape shows here, with its SQL.
+            .sqlx_logging(!slow.is_zero())
+            .sqlx_logging_level(log::LevelFilter::Off)
+            .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, slow)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
             // WAL lets readers (and long `all_pages` snapshots) run beside a

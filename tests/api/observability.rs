@@ -289,4 +289,33 @@ async fn json_logs_carry_the_request_id_on_every_line_of_the_call() {
     assert!(last.is_some());
 }
 
-crate::for_every_engine!(metrics_count_calls_codes_streams_rows_and_the_pool,);
+/// A statement over `--slow-statement` is logged with its SQL, on every
+/// engine; under it, nothing is.
+async fn slow_statements_are_logged_with_their_sql(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let item = Dids::new(&app).seed(1, "MA").await;
+    let server = Binary::start_on(
+        app.database_url(),
+        &["--auth", "trusted-headers", "--slow-statement", "1ns"],
+        &[],
+    );
+    let mut client = DidServiceClient::new(server.channel().await);
+    let request = Identity::admin().request(GetDidRequest { id: item.id });
+    client.get_did(request).await.unwrap();
+    let slow = std::iter::from_fn(|| Some(server.next_line())).find(|line| {
+        line["level"] == "WARN"
+            && line["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("slow statement")
+            && line["db.statement"].as_str().unwrap_or("").contains("dids")
+    });
+    assert!(slow.is_some());
+    drop(server);
+    app.stop().await;
+}
+
+crate::for_every_engine!(
+    metrics_count_calls_codes_streams_rows_and_the_pool,
+    slow_statements_are_logged_with_their_sql,
+);
