@@ -14,7 +14,6 @@ mod m20261130_000008_change_log;
 mod m20261201_000009_holds_and_aging;
 mod m20261205_000010_unpadded_description_check;
 mod m20261206_000011_revisions_from_transactions;
-mod m20261206_000012_wider_count_slots;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -34,7 +33,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_holds_and_aging::Migration),
             Box::new(m20261205_000010_unpadded_description_check::Migration),
             Box::new(m20261206_000011_revisions_from_transactions::Migration),
-            Box::new(m20261206_000012_wider_count_slots::Migration),
         ]
     }
 }

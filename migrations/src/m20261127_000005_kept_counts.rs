@@ -29,8 +29,7 @@ impl MigrationName for Migration {
 }
 
 /// The items' table and the table of its counts.
-pub(crate) const TABLES: [(&str, &str); 2] =
-    [("dids", "did_counts"), ("sender_ids", "sender_id_counts")];
+const TABLES: [(&str, &str); 2] = [("dids", "did_counts"), ("sender_ids", "sender_id_counts")];
 
 /// Slots per cell on engines with concurrent writers.
 const SLOTS: u32 = 16;
@@ -134,7 +133,34 @@ fn triggers(backend: DbBackend, table: &str, counts: &str) -> Vec<String> {
 /// One function per table, run once per statement over its transition
 /// tables: the changed rows' cells, summed, in key order.
 fn postgres_triggers(table: &str, counts: &str) -> Vec<String> {
-    let mut statements = vec![postgres_function(counts, SLOTS)];
+    let cell = cell(DbBackend::Postgres, "");
+    let upsert = |changed: &str| {
+        format!(
+            "INSERT INTO {counts} AS kept ({COLUMNS}) \
+             SELECT status, country, holder, deleted, chosen_slot, SUM(delta) \
+             FROM ({changed}) AS changed (status, country, holder, deleted, delta) \
+             GROUP BY status, country, holder, deleted HAVING SUM(delta) <> 0 \
+             ORDER BY status, country, holder, deleted \
+             ON CONFLICT ({KEY}) DO UPDATE SET items = kept.items + EXCLUDED.items;"
+        )
+    };
+    let added = format!("SELECT {cell}, 1 FROM new_rows");
+    let removed = format!("SELECT {cell}, -1 FROM old_rows");
+    let function = format!(
+        "CREATE FUNCTION {counts}_keep() RETURNS trigger LANGUAGE plpgsql AS $keep$ \
+         DECLARE chosen_slot smallint := floor(random() * {SLOTS}); \
+         BEGIN \
+           IF TG_OP = 'INSERT' THEN {insert} \
+           ELSIF TG_OP = 'UPDATE' THEN {update} \
+           ELSE {delete} \
+           END IF; \
+           RETURN NULL; \
+         END $keep$",
+        insert = upsert(&added),
+        update = upsert(&format!("{added} UNION ALL {removed}")),
+        delete = upsert(&removed),
+    );
+    let mut statements = vec![function];
     for (event, tables) in [
         ("INSERT", "NEW TABLE AS new_rows"),
         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
@@ -149,45 +175,8 @@ fn postgres_triggers(table: &str, counts: &str) -> Vec<String> {
     statements
 }
 
-/// The PostgreSQL trigger function that keeps `counts`, each statement's
-/// deltas going to one of `slots` rows per cell, chosen at random.
-pub(crate) fn postgres_function(counts: &str, slots: u32) -> String {
-    let cell = cell(DbBackend::Postgres, "");
-    let upsert = |changed: &str| {
-        format!(
-            "INSERT INTO {counts} AS kept ({COLUMNS}) \
-             SELECT status, country, holder, deleted, chosen_slot, SUM(delta) \
-             FROM ({changed}) AS changed (status, country, holder, deleted, delta) \
-             GROUP BY status, country, holder, deleted HAVING SUM(delta) <> 0 \
-             ORDER BY status, country, holder, deleted \
-             ON CONFLICT ({KEY}) DO UPDATE SET items = kept.items + EXCLUDED.items;"
-        )
-    };
-    let added = format!("SELECT {cell}, 1 FROM new_rows");
-    let removed = format!("SELECT {cell}, -1 FROM old_rows");
-    format!(
-        "CREATE FUNCTION {counts}_keep() RETURNS trigger LANGUAGE plpgsql AS $keep$ \
-         DECLARE chosen_slot smallint := floor(random() * {slots}); \
-         BEGIN \
-           IF TG_OP = 'INSERT' THEN {insert} \
-           ELSIF TG_OP = 'UPDATE' THEN {update} \
-           ELSE {delete} \
-           END IF; \
-           RETURN NULL; \
-         END $keep$",
-        insert = upsert(&added),
-        update = upsert(&format!("{added} UNION ALL {removed}")),
-        delete = upsert(&removed),
-    )
-}
-
 /// Triggers per row (MariaDB, SQLite): one upsert per changed cell.
-pub(crate) fn row_triggers(
-    backend: DbBackend,
-    table: &str,
-    counts: &str,
-    slot: &str,
-) -> Vec<String> {
+fn row_triggers(backend: DbBackend, table: &str, counts: &str, slot: &str) -> Vec<String> {
     let upsert = |row: &str, delta: i8| {
         let on_conflict = match backend {
             DbBackend::MySql => "ON DUPLICATE KEY UPDATE items = items + VALUES(items)".to_owned(),
