@@ -65,15 +65,22 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    /// Whether a caller with this visibility sees `item`: the rule SQL
-    /// applies to reads, for writes that found the item by id.
-    pub fn shows<K: ResourceKind>(&self, item: &super::Item<K>) -> bool {
+    /// The rule: whether a caller with this visibility sees an item, live
+    /// or not, held by `organization_id` (none: the shared pool). Writes
+    /// and watches ask it; reads apply its SQL form (`visible` in
+    /// `store/selection.rs`), and a property test there holds the two equal.
+    pub fn sees(&self, live: bool, organization_id: Option<OrganizationId>) -> bool {
         match self {
             Visibility::Everything => true,
             Visibility::SharedOrOwn(own) => {
-                !item.is_deleted() && (item.is_shared() || item.organization_id == *own)
+                live && (organization_id.is_none() || organization_id == *own)
             }
         }
+    }
+
+    /// Whether a caller with this visibility sees `item`.
+    pub fn shows<K: ResourceKind>(&self, item: &super::Item<K>) -> bool {
+        self.sees(!item.is_deleted(), item.organization_id)
     }
 }
 

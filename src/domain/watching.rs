@@ -40,11 +40,8 @@ impl WatchView {
         else {
             return false;
         };
-        let visible = match self.visibility {
-            Visibility::Everything => true,
-            Visibility::SharedOrOwn(own) => organization_id.is_none() || organization_id == own,
-        };
-        visible
+        // A placement is a live item's.
+        self.visibility.sees(true, organization_id)
             && self
                 .organization_id
                 .is_none_or(|wanted| organization_id == Some(wanted))

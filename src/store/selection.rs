@@ -160,7 +160,8 @@ fn kept<C: Columns, K: StoredKind>(visibility: Visibility, filter: &Filter<K>) -
 }
 
 /// The one condition of what a caller may see; `Caller::visibility` decides
-/// which applies.
+/// which applies. The SQL form of `Visibility::sees`, held equal to it by
+/// `the_sql_visibility_is_the_rust_rule` below.
 fn visible<C: Columns>(visibility: Visibility) -> Condition {
     match visibility {
         Visibility::Everything => Condition::all(),
@@ -252,5 +253,102 @@ mod tests {
         let pattern: Expr = contains("50%_a!\\").into();
         let rendered = format!("{pattern:?}");
         assert!(rendered.contains(r"%50!%!_a!!\\%"), "{rendered}");
+    }
+
+    /// One rule, two forms: over any items, the rows the SQL condition
+    /// selects, and the total the kept counts give under it, are the items
+    /// the Rust rule shows, for every kind of caller.
+    #[test]
+    fn the_sql_visibility_is_the_rust_rule() {
+        use crate::domain::{CountryCode, Did, Item, ItemId, NewItem, PhoneNumber, Status};
+        use crate::domain::{Timestamp, UserId};
+        use proptest::prelude::*;
+        use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+        use std::collections::BTreeSet;
+
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let path = std::env::temp_dir().join(format!("numbering-rule-{}.db", uuid::Uuid::now_v7()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let store = runtime.block_on(async {
+            let store = super::super::pool::Store::connect(&url, 2, std::time::Duration::ZERO)
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            store
+        });
+        let organizations = [None, Some(org(1)), Some(org(2))];
+        let callers = [
+            Visibility::Everything,
+            Visibility::SharedOrOwn(None),
+            Visibility::SharedOrOwn(Some(org(1))),
+            Visibility::SharedOrOwn(Some(org(2))),
+        ];
+        let placements = proptest::collection::vec((0..3usize, any::<bool>()), 0..12);
+        let config = ProptestConfig {
+            cases: 48,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(placed in placements, caller in 0..4usize)| {
+            let visibility = callers[caller];
+            let by = UserId::from(uuid::Uuid::nil());
+            let at = Timestamp::now();
+            let items: Vec<Item<Did>> = placed
+                .iter()
+                .enumerate()
+                .map(|(n, &(holder, deleted))| {
+                    let new = NewItem {
+                        value: PhoneNumber::parse(&format!("+2125000{n:05}")).unwrap(),
+                        country: CountryCode::parse("MA").unwrap(),
+                        description: None,
+                        status: Status::Active,
+                    };
+                    let mut item = Item::create(new, by, at);
+                    item.organization_id = organizations[holder];
+                    if deleted {
+                        item.deleted_at = Some(at);
+                        item.deleted_by = Some(by);
+                    }
+                    item
+                })
+                .collect();
+            let shown: BTreeSet<ItemId> = items
+                .iter()
+                .filter(|item| visibility.shows(*item))
+                .map(|item| item.id)
+                .collect();
+            let (selected, total) = runtime.block_on(async {
+                let txn = store.begin_write().await.unwrap();
+                <Did as StoredKind>::Entity::delete_many().exec(&txn).await.unwrap();
+                super::super::items::insert_all(&txn, &items).await.unwrap();
+                let everything = Filter::<Did>::everything();
+                let selected: Vec<ItemId> = <Did as StoredKind>::Entity::find()
+                    .select_only()
+                    .column(<Did as StoredKind>::column(Field::Id))
+                    .filter(selection(DbBackend::Sqlite, visibility, &everything))
+                    .into_tuple()
+                    .all(&txn)
+                    .await
+                    .unwrap();
+                let sum = Query::select()
+                    .expr_as(Expr::cust("COALESCE(SUM(items), 0)"), Alias::new("total"))
+                    .from(Alias::new(<Did as StoredKind>::COUNTS))
+                    .cond_where(counted(visibility, &everything).unwrap())
+                    .to_owned();
+                let row = txn.query_one(&sum).await.unwrap().unwrap();
+                let total: i64 = row.try_get("", "total").unwrap();
+                txn.commit().await.unwrap();
+                (selected.into_iter().collect::<BTreeSet<_>>(), total)
+            });
+            prop_assert_eq!(&selected, &shown, "{:?} over {:?}", visibility, placed);
+            prop_assert_eq!(total, shown.len() as i64, "{:?} over {:?}", visibility, placed);
+        });
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+        }
+    }
+
+    fn org(n: u128) -> OrganizationId {
+        OrganizationId::from(uuid::Uuid::from_u128(n))
     }
 }
