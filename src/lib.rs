@@ -1,6 +1,7 @@
 //! numbering: the inventory of DIDs and SMS Sender IDs, served over gRPC.
 
 pub mod auth;
+mod background;
 pub mod budget;
 pub mod cli;
 pub mod config;

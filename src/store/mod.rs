@@ -19,6 +19,7 @@ mod idempotency;
 mod import;
 mod items;
 mod listing;
+mod ordering;
 mod pool;
 mod repository;
 mod retention;

@@ -1,6 +1,12 @@
 //! Settings: every flag has an environment twin.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+mod commands;
+mod values;
+
+pub use commands::{ClientSettings, Command, ExportCommand, ImportCommand, ItemKind, TokenRequest};
+pub use values::{AuthMode, LogFormat, OptionalListen};
+
+use clap::{Args, Parser};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -366,123 +372,6 @@ impl Settings {
     pub fn defaults() -> Self {
         Self::try_parse_from(["numbering"]).expect("the defaults parse")
     }
-}
-
-/// A listen address that can be turned `off`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OptionalListen(pub Option<SocketAddr>);
-
-impl std::str::FromStr for OptionalListen {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        if value.eq_ignore_ascii_case("off") {
-            return Ok(Self(None));
-        }
-        value
-            .parse()
-            .map(|address| Self(Some(address)))
-            .map_err(|e| format!("{e}: expected HOST:PORT or off"))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// One readable line per event, coloured on a terminal.
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
-pub enum Command {
-    /// Serve gRPC (the default).
-    Serve,
-    /// Apply pending database migrations, then exit.
-    Migrate,
-    /// Print a token signed with --jwt-secret (for development and tests).
-    Token(TokenRequest),
-    /// Create items from a CSV file, through a running server.
-    Import(ImportCommand),
-    /// Write every live item to a CSV file (or standard output), from a
-    /// running server.
-    Export(ExportCommand),
-}
-
-/// Which items a bulk command is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ItemKind {
-    Dids,
-    SenderIds,
-}
-
-/// How the client reaches the server, and as whom.
-#[derive(Debug, Clone, PartialEq, Eq, Args)]
-pub struct ClientSettings {
-    /// The server's address.
-    #[arg(
-        long,
-        env = "NUMBERING_SERVER",
-        default_value = "http://localhost:50051"
-    )]
-    pub server: String,
-    /// The bearer token to call with (an admin's, to import).
-    #[arg(long, env = "NUMBERING_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// A PEM CA certificate to trust for an https:// server.
-    #[arg(long, env = "NUMBERING_CA_CERT")]
-    pub ca_cert: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Args)]
-pub struct ImportCommand {
-    #[arg(value_enum)]
-    pub kind: ItemKind,
-    /// CSV with a header row: number (or sender_id), country, description,
-    /// status, and optionally organization_id (assigned after creation).
-    pub file: PathBuf,
-    /// Write each batch of 1000 rows whole or not at all.
-    #[arg(long)]
-    pub atomic: bool,
-    #[command(flatten)]
-    pub client: ClientSettings,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Args)]
-pub struct ExportCommand {
-    #[arg(value_enum)]
-    pub kind: ItemKind,
-    /// Where to write the CSV (default: standard output).
-    pub file: Option<PathBuf>,
-    #[command(flatten)]
-    pub client: ClientSettings,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Args)]
-pub struct TokenRequest {
-    /// admin, accountant or reseller.
-    #[arg(long)]
-    pub role: String,
-    /// The user's UUID (default: a new one).
-    #[arg(long)]
-    pub sub: Option<String>,
-    /// The user's organization UUID (required for a reseller).
-    #[arg(long)]
-    pub org: Option<String>,
-    /// Space-separated scopes, e.g. "dids:read sender_ids:read".
-    #[arg(long)]
-    pub scope: Option<String>,
-    /// How long the token is valid.
-    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
-    pub ttl: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMode {
-    /// Verify `authorization: Bearer <JWT>` (the default).
-    Jwt,
-    /// Trust the x-user-id, x-role and x-organization-id metadata, as set by
-    /// an authenticating gateway in front of the service.
-    TrustedHeaders,
 }
 
 #[cfg(test)]

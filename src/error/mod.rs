@@ -5,6 +5,8 @@
 //! `google.rpc.BadRequest` naming the field. Internal causes are logged here,
 //! never sent.
 
+mod database;
+
 use crate::domain::{CountryCode, Invalid, Resource, Revision, Timestamp};
 use sea_orm::DbErr;
 use std::collections::HashMap;
@@ -390,91 +392,5 @@ impl From<Error> for Status {
     }
 }
 
-impl From<DbErr> for Error {
-    fn from(error: DbErr) -> Self {
-        match classify(&error) {
-            DbFailure::Unreachable => Error::Unavailable(error),
-            DbFailure::Contention => Error::Aborted(error),
-            DbFailure::Other => Error::internal(error),
-        }
-    }
-}
-
-enum DbFailure {
-    /// The database cannot be reached: the caller may retry later.
-    Unreachable,
-    /// A deadlock, serialization failure or busy SQLite file: the caller may
-    /// retry at once.
-    Contention,
-    Other,
-}
-
-fn classify(error: &DbErr) -> DbFailure {
-    use sea_orm::{RuntimeErr, sqlx};
-    let sqlx_error = match error {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => return DbFailure::Unreachable,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return DbFailure::Other,
-    };
-    match sqlx_error.as_ref() {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => DbFailure::Unreachable,
-        // SQLSTATE 40001 (serialization failure; MariaDB's deadlock too),
-        // 40P01 (PostgreSQL deadlock); SQLite 5 and 6 (busy, locked).
-        sqlx::Error::Database(db)
-            if matches!(db.code().as_deref(), Some("40001" | "40P01" | "5" | "6")) =>
-        {
-            DbFailure::Contention
-        }
-        _ => DbFailure::Other,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_input_names_the_field_in_the_details() {
-        let status = Status::from(Error::invalid("country", Invalid::new("bad")));
-        assert_eq!(status.code(), Code::InvalidArgument);
-        assert_eq!(status.message(), "country: bad");
-        let details = status.get_error_details();
-        let violation = &details.bad_request().unwrap().field_violations[0];
-        assert_eq!(violation.field, "country");
-        let info = details.error_info().unwrap();
-        assert_eq!(
-            (info.reason.as_str(), info.domain.as_str()),
-            (reason::INVALID_FIELD, ERROR_DOMAIN)
-        );
-    }
-
-    #[test]
-    fn database_failures_map_to_retryable_codes() {
-        use sea_orm::{RuntimeErr, sqlx};
-        use std::sync::Arc;
-        let query_error = |e: sqlx::Error| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)));
-        let cases = [
-            (query_error(sqlx::Error::PoolTimedOut), Code::Unavailable),
-            (
-                query_error(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())),
-                Code::Unavailable,
-            ),
-            (query_error(sqlx::Error::RowNotFound), Code::Internal),
-            (DbErr::Custom("bug".into()), Code::Internal),
-        ];
-        for (error, code) in cases {
-            assert_eq!(Status::from(Error::from(error)).code(), code);
-        }
-    }
-
-    #[test]
-    fn internal_causes_are_not_sent() {
-        let status = Status::from(Error::internal("password=hunter2 in the DSN"));
-        assert_eq!(status.code(), Code::Internal);
-        assert!(!status.message().contains("hunter2"));
-    }
-}
+mod tests;
