@@ -2,6 +2,7 @@
 //! two services.
 
 pub(crate) mod adapter;
+mod api;
 mod convert;
 pub(crate) mod deadline;
 mod did;
@@ -10,5 +11,6 @@ mod fields;
 mod fuzz;
 mod sender_id;
 
+pub use api::Api;
 pub use did::DidApi;
 pub use sender_id::SenderIdApi;

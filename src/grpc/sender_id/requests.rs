@@ -1,79 +1,16 @@
-//! `numbering.v1.SenderIdService`: Sender ID messages to and from the domain, and the
-//! service's RPC methods. Every message is destructured field by field, so
-//! that a field added to the proto breaks the build until it is handled here.
+//! Sender ID requests from the wire: every message destructured field by
+//! field, so that a field added to the proto breaks the build until it is
+//! handled here.
 
-use super::adapter::rpc_methods;
-use super::convert::{self, AvailableFields, CreateFields, ListFields, UpdateFields};
-use crate::domain::{Change, Etag, Event};
-use crate::domain::{Identifier, Item, ItemId, SenderId, SortField};
+use crate::domain::{ItemId, SenderId, SortField};
 use crate::error::{Error, Result};
+use crate::grpc::convert::{self, AvailableFields, CreateFields, ListFields, UpdateFields};
 use crate::proto::v1 as pb;
 use crate::service::{
-    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest, EventBatch,
+    AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest, CreateRequest,
     HistoryRequest, HoldRequest, ImportBatch, ItemUpdate, ItemWrite, ListRequest, WatchRequest,
 };
 use prost::Message;
-
-impl From<Item<SenderId>> for pb::SenderId {
-    fn from(item: Item<SenderId>) -> Self {
-        let is_shared = item.is_shared();
-        let etag = Etag::of(&item).as_str().to_owned();
-        let Item {
-            id,
-            value,
-            country,
-            description,
-            organization_id,
-            status,
-            created_at,
-            updated_at,
-            deleted_at,
-            created_by,
-            updated_by,
-            deleted_by,
-            hold,
-            aging_expire_time: _,
-        } = item;
-        Self {
-            id: id.to_string(),
-            sender_id: value.as_str().to_owned(),
-            country: country.as_str().to_owned(),
-            description: description.map(|d| d.as_str().to_owned()),
-            is_shared,
-            organization_id: convert::optional_id(organization_id),
-            status: convert::wire_status(status),
-            created_at: convert::timestamp(created_at),
-            updated_at: convert::timestamp(updated_at),
-            deleted_at: deleted_at.and_then(convert::timestamp),
-            created_by: convert::optional_id(created_by),
-            updated_by: convert::optional_id(updated_by),
-            deleted_by: convert::optional_id(deleted_by),
-            etag,
-            hold: convert::wire_hold(hold),
-        }
-    }
-}
-
-/// What a caller choosing a Sender ID sees: no owner, description or audit.
-impl From<Item<SenderId>> for pb::AvailableSenderId {
-    fn from(item: Item<SenderId>) -> Self {
-        let is_shared = item.is_shared();
-        let Item {
-            id,
-            value,
-            country,
-            status,
-            ..
-        } = item;
-        Self {
-            id: id.to_string(),
-            sender_id: value.as_str().to_owned(),
-            country: country.as_str().to_owned(),
-            status: convert::wire_status(status),
-            is_shared,
-        }
-    }
-}
 
 impl TryFrom<pb::CreateSenderIdRequest> for CreateRequest<SenderId> {
     type Error = Error;
@@ -297,54 +234,6 @@ impl TryFrom<pb::WatchSenderIdsRequest> for WatchRequest {
     }
 }
 
-impl From<Change<SenderId>> for pb::SenderIdChange {
-    fn from(change: Change<SenderId>) -> Self {
-        let Change {
-            revision,
-            change_type,
-            at,
-            by,
-            item,
-            before: _,
-        } = change;
-        Self {
-            revision: revision.get(),
-            r#type: convert::wire_change_type(change_type),
-            time: convert::timestamp(at),
-            user_id: convert::optional_id(by),
-            sender_id: Some(item.into()),
-        }
-    }
-}
-
-impl From<EventBatch<SenderId>> for pb::WatchSenderIdsResponse {
-    fn from(batch: EventBatch<SenderId>) -> Self {
-        let EventBatch {
-            events,
-            revision,
-            initial_state_complete,
-            lag: _,
-        } = batch;
-        let events = events.into_iter().map(|event| {
-            let Event {
-                event_type,
-                revision,
-                item,
-            } = event;
-            pb::SenderIdEvent {
-                r#type: convert::wire_event_type(event_type),
-                revision: revision.get(),
-                sender_id: Some(item.into()),
-            }
-        });
-        Self {
-            events: events.collect(),
-            revision: revision.get(),
-            initial_state_complete,
-        }
-    }
-}
-
 impl TryFrom<pb::HoldSenderIdRequest> for HoldRequest {
     type Error = Error;
     fn try_from(request: pb::HoldSenderIdRequest) -> Result<Self> {
@@ -392,31 +281,5 @@ impl TryFrom<pb::ImportSenderIdsRequest> for ImportBatch<SenderId> {
     fn try_from(request: pb::ImportSenderIdsRequest) -> Result<Self> {
         let pb::ImportSenderIdsRequest { rows, atomic } = request;
         convert::import_batch(rows, atomic)
-    }
-}
-
-rpc_methods! {
-    /// The Sender ID service.
-    SenderIdApi serves sender_id_service_server::{SenderIdService, SenderIdServiceServer} for SenderId {
-        item field: sender_id,
-        create_sender_id(CreateSenderIdRequest) -> CreateSenderIdResponse,
-        get_sender_id(GetSenderIdRequest) -> GetSenderIdResponse,
-        update_sender_id(UpdateSenderIdRequest) -> UpdateSenderIdResponse,
-        delete_sender_id(DeleteSenderIdRequest) -> DeleteSenderIdResponse,
-        assign_sender_id(AssignSenderIdRequest) -> AssignSenderIdResponse,
-        unassign_sender_id(UnassignSenderIdRequest) -> UnassignSenderIdResponse,
-        list_sender_ids(ListSenderIdsRequest) -> ListSenderIdsStream<ListSenderIdsResponse>,
-        list_available_sender_ids(ListAvailableSenderIdsRequest)
-            -> ListAvailableSenderIdsStream<ListAvailableSenderIdsResponse>,
-        get_available_sender_id(GetAvailableSenderIdRequest)
-            -> GetAvailableSenderIdResponse { available_sender_id },
-        list_sender_id_history(ListSenderIdHistoryRequest)
-            -> ListSenderIdHistoryStream<ListSenderIdHistoryResponse>,
-        get_sender_id_as_of(GetSenderIdAsOfRequest) -> GetSenderIdAsOfResponse,
-        watch_sender_ids(WatchSenderIdsRequest) -> WatchSenderIdsStream<WatchSenderIdsResponse>,
-        hold_sender_id(HoldSenderIdRequest) -> HoldSenderIdResponse,
-        release_sender_id_hold(ReleaseSenderIdHoldRequest) -> ReleaseSenderIdHoldResponse,
-        undelete_sender_id(UndeleteSenderIdRequest) -> UndeleteSenderIdResponse,
-        import_sender_ids(ImportSenderIdsRequest) -> ImportSenderIdsStream<ImportSenderIdsResponse>,
     }
 }

@@ -1,83 +1,19 @@
-//! `numbering.v1.DidService`: DID messages to and from the domain, and the
-//! service's RPC methods. Every message is destructured field by field, so
-//! that a field added to the proto breaks the build until it is handled here.
+//! DID requests from the wire: every message destructured field by
+//! field, so that a field added to the proto breaks the build until it is
+//! handled here.
 
-use super::adapter::rpc_methods;
-use super::convert::{
+use crate::domain::{Did, ItemId, SortField};
+use crate::error::{Error, Result};
+use crate::grpc::convert::{
     self, AllocationFields, AvailableFields, CreateFields, ListFields, UpdateFields,
 };
-use crate::domain::{Change, Etag, Event};
-use crate::domain::{Did, Identifier, Item, ItemId, SortField};
-use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
 use crate::service::{
     AllocationRequest, AsOfRequest, AssignmentRequest, AvailableLookup, AvailableRequest,
-    CreateRequest, EventBatch, HistoryRequest, HoldRequest, ImportBatch, ItemUpdate, ItemWrite,
-    ListRequest, WatchRequest,
+    CreateRequest, HistoryRequest, HoldRequest, ImportBatch, ItemUpdate, ItemWrite, ListRequest,
+    WatchRequest,
 };
 use prost::Message;
-
-impl From<Item<Did>> for pb::Did {
-    fn from(item: Item<Did>) -> Self {
-        let is_shared = item.is_shared();
-        let etag = Etag::of(&item).as_str().to_owned();
-        let Item {
-            id,
-            value,
-            country,
-            description,
-            organization_id,
-            status,
-            created_at,
-            updated_at,
-            deleted_at,
-            created_by,
-            updated_by,
-            deleted_by,
-            hold,
-            aging_expire_time,
-        } = item;
-        Self {
-            id: id.to_string(),
-            number: value.as_str().to_owned(),
-            country: country.as_str().to_owned(),
-            description: description.map(|d| d.as_str().to_owned()),
-            is_shared,
-            organization_id: convert::optional_id(organization_id),
-            status: convert::wire_status(status),
-            created_at: convert::timestamp(created_at),
-            updated_at: convert::timestamp(updated_at),
-            deleted_at: deleted_at.and_then(convert::timestamp),
-            created_by: convert::optional_id(created_by),
-            updated_by: convert::optional_id(updated_by),
-            deleted_by: convert::optional_id(deleted_by),
-            etag,
-            hold: convert::wire_hold(hold),
-            aging_expire_time: aging_expire_time.and_then(convert::timestamp),
-        }
-    }
-}
-
-/// What a caller choosing a DID sees: no owner, description or audit.
-impl From<Item<Did>> for pb::AvailableDid {
-    fn from(item: Item<Did>) -> Self {
-        let is_shared = item.is_shared();
-        let Item {
-            id,
-            value,
-            country,
-            status,
-            ..
-        } = item;
-        Self {
-            id: id.to_string(),
-            number: value.as_str().to_owned(),
-            country: country.as_str().to_owned(),
-            status: convert::wire_status(status),
-            is_shared,
-        }
-    }
-}
 
 impl TryFrom<pb::CreateDidRequest> for CreateRequest<Did> {
     type Error = Error;
@@ -295,54 +231,6 @@ impl TryFrom<pb::WatchDidsRequest> for WatchRequest {
     }
 }
 
-impl From<Change<Did>> for pb::DidChange {
-    fn from(change: Change<Did>) -> Self {
-        let Change {
-            revision,
-            change_type,
-            at,
-            by,
-            item,
-            before: _,
-        } = change;
-        Self {
-            revision: revision.get(),
-            r#type: convert::wire_change_type(change_type),
-            time: convert::timestamp(at),
-            user_id: convert::optional_id(by),
-            did: Some(item.into()),
-        }
-    }
-}
-
-impl From<EventBatch<Did>> for pb::WatchDidsResponse {
-    fn from(batch: EventBatch<Did>) -> Self {
-        let EventBatch {
-            events,
-            revision,
-            initial_state_complete,
-            lag: _,
-        } = batch;
-        let events = events.into_iter().map(|event| {
-            let Event {
-                event_type,
-                revision,
-                item,
-            } = event;
-            pb::DidEvent {
-                r#type: convert::wire_event_type(event_type),
-                revision: revision.get(),
-                did: Some(item.into()),
-            }
-        });
-        Self {
-            events: events.collect(),
-            revision: revision.get(),
-            initial_state_complete,
-        }
-    }
-}
-
 impl TryFrom<pb::HoldDidRequest> for HoldRequest {
     type Error = Error;
     fn try_from(request: pb::HoldDidRequest) -> Result<Self> {
@@ -415,41 +303,5 @@ impl TryFrom<pb::ImportDidsRequest> for ImportBatch<Did> {
     fn try_from(request: pb::ImportDidsRequest) -> Result<Self> {
         let pb::ImportDidsRequest { rows, atomic } = request;
         convert::import_batch(rows, atomic)
-    }
-}
-
-rpc_methods! {
-    /// The DID service.
-    DidApi serves did_service_server::{DidService, DidServiceServer} for Did {
-        item field: did,
-        create_did(CreateDidRequest) -> CreateDidResponse,
-        get_did(GetDidRequest) -> GetDidResponse,
-        update_did(UpdateDidRequest) -> UpdateDidResponse,
-        delete_did(DeleteDidRequest) -> DeleteDidResponse,
-        assign_did(AssignDidRequest) -> AssignDidResponse,
-        unassign_did(UnassignDidRequest) -> UnassignDidResponse,
-        list_dids(ListDidsRequest) -> ListDidsStream<ListDidsResponse>,
-        list_available_dids(ListAvailableDidsRequest)
-            -> ListAvailableDidsStream<ListAvailableDidsResponse>,
-        get_available_did(GetAvailableDidRequest) -> GetAvailableDidResponse { available_did },
-        list_did_history(ListDidHistoryRequest) -> ListDidHistoryStream<ListDidHistoryResponse>,
-        get_did_as_of(GetDidAsOfRequest) -> GetDidAsOfResponse,
-        watch_dids(WatchDidsRequest) -> WatchDidsStream<WatchDidsResponse>,
-        hold_did(HoldDidRequest) -> HoldDidResponse,
-        release_did_hold(ReleaseDidHoldRequest) -> ReleaseDidHoldResponse,
-        undelete_did(UndeleteDidRequest) -> UndeleteDidResponse,
-        import_dids(ImportDidsRequest) -> ImportDidsStream<ImportDidsResponse>,
-    }
-    only this kind {
-        async fn allocate_dids(
-            &self,
-            request: tonic::Request<pb::AllocateDidsRequest>,
-        ) -> super::adapter::RpcResult<pb::AllocateDidsResponse> {
-            let (caller, message) = super::adapter::parts(request)?;
-            let dids = self.service.allocate(&caller, message).await?;
-            Ok(tonic::Response::new(pb::AllocateDidsResponse {
-                dids: dids.into_iter().map(pb::Did::from).collect(),
-            }))
-        }
     }
 }
