@@ -7,10 +7,11 @@
 //! the head, so reading up to a head read first is a consistent view.
 
 use super::bulk;
-use super::columns::change_row;
+use super::columns::{change_row, item_rows};
 use super::entity::{Field, StoredKind};
 use super::pool::Store;
 use super::revisions::{self, positions};
+use super::taken::taken_or;
 use crate::domain::{
     Change, ChangeType, CountryCode, Identifier, Item, ItemId, Page, PageMeta, PageRequest,
     Placement, Revision, Timestamp, UserId,
@@ -68,7 +69,9 @@ pub(super) async fn log<K: StoredKind>(
         .collect::<Vec<Vec<_>>>();
     // PostgreSQL numbers them as it inserts them: one round trip.
     let first = match txn.get_database_backend() {
-        DbBackend::Postgres => revisions::insert_numbered(txn, K::CHANGES, &columns, rows).await?,
+        DbBackend::Postgres => {
+            revisions::insert_numbered(txn, K::CHANGES, &columns, rows, None).await?
+        }
         _ => {
             let last = revisions::take(txn, u32::try_from(n).map_err(Error::internal)?).await?;
             let first = Revision::from(last.get() - n + 1);
@@ -87,6 +90,32 @@ pub(super) async fn log<K: StoredKind>(
         change.revision = Revision::from(first.get() + offset as i64);
     }
     Ok((first, Revision::from(first.get() + n - 1)))
+}
+
+/// Inserts `item` and logs its creation by `by`: on PostgreSQL in one
+/// statement. Returns the change's revision; a unique violation is the
+/// item's identifier taken.
+pub(super) async fn insert_created<K: StoredKind>(
+    txn: &DatabaseTransaction,
+    item: &Item<K>,
+    by: UserId,
+) -> Result<Revision> {
+    let (table, columns, rows) = item_rows(std::slice::from_ref(item));
+    let created = change(item, ChangeType::Created, Some(by), item.updated_at, None);
+    if txn.get_database_backend() != DbBackend::Postgres {
+        bulk::insert_rows(txn, &table, &columns, rows)
+            .await
+            .map_err(|e| taken_or(e, item))?;
+        let mut changes = [created];
+        return Ok(log(txn, &mut changes).await?.0);
+    }
+    let logged = change_row(&created);
+    let names: Vec<&str> = logged.iter().map(|(name, _)| *name).collect();
+    let values = vec![logged.into_iter().map(|(_, value)| value).collect()];
+    let written = Some((table.as_str(), columns.as_slice(), rows));
+    revisions::insert_numbered(txn, K::CHANGES, &names, values, written)
+        .await
+        .map_err(|e| taken_or(e, item))
 }
 
 /// Logs a change of `item` (as it is now written) with the next revision.

@@ -40,6 +40,27 @@ impl<K: StoredKind> FromQueryResult for Item<K> {
 }
 
 /// Every column of `item`'s row, with the comparison keys derived from it.
+/// The table of `K`'s items, its column names and `items` as rows of
+/// values in that order, for a multi-row insert.
+pub(super) fn item_rows<K: StoredKind>(
+    items: &[Item<K>],
+) -> (String, Vec<&'static str>, Vec<Vec<Value>>) {
+    use sea_orm::{EntityName, IdenStatic};
+    let table = K::Entity::default().table_name().to_owned();
+    let columns = match items.first() {
+        Some(first) => row(first)
+            .iter()
+            .map(|(field, _)| K::column(*field).as_str())
+            .collect(),
+        None => Vec::new(),
+    };
+    let rows = items
+        .iter()
+        .map(|item| row(item).into_iter().map(|(_, value)| value).collect())
+        .collect();
+    (table, columns, rows)
+}
+
 pub(super) fn row<K: StoredKind>(item: &Item<K>) -> [(Field, Value); 17] {
     let Item {
         id,

@@ -8,9 +8,10 @@
 use super::changelog::{change, change_at, log};
 use super::entity::{Field, StoredKind};
 use super::idempotency::{self, Remembered};
-use super::items::{self, insert_all, is_taken, taken};
+use super::items::{self, insert_all};
 use super::pool::Store;
 use super::runner::{self, Applied, Remember, Write, Writer, Written, retrying_deadlocks};
+use super::taken::{is_taken, taken};
 use crate::domain::{ChangeType, CountryCode, Identifier, Item, Revision, UserId};
 use crate::error::{Error, Result};
 use sea_orm::{

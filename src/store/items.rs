@@ -9,19 +9,20 @@
 //! `GetDid`'s time there.
 
 use super::bulk;
-use super::changelog::{latest_revision, record};
-use super::columns::row;
+use super::changelog::{insert_created, latest_revision, record};
+use super::columns::{item_rows, row};
 use super::entity::{Field, StoredKind};
 use super::runner::{Applied, Write, Written};
 use super::selection::selection;
+use super::taken::taken_or;
 use crate::domain::{
-    ChangeType, Effect, Filter, Identifier, Item, ItemId, Placement, Timestamp, UserId, Visibility,
+    ChangeType, Effect, Filter, Item, ItemId, Placement, Timestamp, UserId, Visibility,
 };
 use crate::error::{Error, Result};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityName, EntityTrait,
-    IdenStatic, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 /// Creates an item, with its change.
@@ -35,11 +36,7 @@ impl<K: StoredKind> Write<K> for Create<K> {
 
     async fn apply(self, txn: &DatabaseTransaction) -> Result<Applied<Item<K>>> {
         let Self { item, by } = self;
-        insert_all(txn, std::slice::from_ref(&item))
-            .await
-            .map_err(|e| taken_or(e, &item))?;
-        let at = item.updated_at;
-        let revision = record(txn, &item, ChangeType::Created, Some(by), at, None).await?;
+        let revision = insert_created(txn, &item, by).await?;
         Ok(Applied::Commit(Written {
             answer: item,
             revision,
@@ -168,18 +165,10 @@ pub(super) async fn insert_all<K: StoredKind>(
     txn: &DatabaseTransaction,
     items: &[Item<K>],
 ) -> Result<(), DbErr> {
-    let Some(first) = items.first() else {
+    if items.is_empty() {
         return Ok(());
-    };
-    let columns: Vec<&str> = row(first)
-        .iter()
-        .map(|(field, _)| K::column(*field).as_str())
-        .collect();
-    let rows = items
-        .iter()
-        .map(|item| row(item).into_iter().map(|(_, value)| value).collect())
-        .collect();
-    let table = K::Entity::default().table_name().to_owned();
+    }
+    let (table, columns, rows) = item_rows(items);
     bulk::insert_rows(txn, &table, &columns, rows).await
 }
 
@@ -217,27 +206,4 @@ pub(super) fn one<K: StoredKind>(mut items: Vec<Item<K>>) -> Item<K> {
     items
         .pop()
         .expect("a single-item write answers with its item")
-}
-
-/// A unique violation means the identifier is taken.
-fn taken_or<K: StoredKind>(error: DbErr, item: &Item<K>) -> Error {
-    if is_taken(&error) {
-        taken(item)
-    } else {
-        error.into()
-    }
-}
-
-pub(super) fn taken<K: StoredKind>(item: &Item<K>) -> Error {
-    Error::Taken {
-        resource: K::RESOURCE,
-        value: item.value.as_str().to_owned(),
-        country: item.country,
-    }
-}
-
-/// A unique violation on write means the identifier is in use: the only
-/// unique index besides the (UUIDv7) primary key.
-pub(super) fn is_taken(error: &DbErr) -> bool {
-    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

@@ -26,6 +26,7 @@ mod retention;
 mod revisions;
 mod runner;
 mod selection;
+mod taken;
 
 pub use allocation::Allocation;
 pub use changelog::HistoryReceiver;

@@ -71,15 +71,32 @@ pub(super) async fn take(txn: &impl ConnectionTrait, n: u32) -> Result<Revision,
     Ok(Revision::from(row.try_get::<i64>("", "revision")?))
 }
 
+/// A table, its columns, and rows of values in that order.
+pub(super) type TableRows<'a> = (&'a str, &'a [&'a str], Vec<Vec<sea_orm::Value>>);
+
 /// PostgreSQL: inserts `rows` into the change table `table`, numbered in
 /// the same statement as the next revisions of this transaction (their
 /// `revision` is replaced), in order. Returns the first.
+///
+/// With `written`, the rows of another table (`table`, its columns, the
+/// rows) go in in the same statement: a create is one round trip.
 pub(super) async fn insert_numbered(
     txn: &DatabaseTransaction,
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<sea_orm::Value>>,
+    written: Option<TableRows<'_>>,
 ) -> Result<Revision, DbErr> {
+    let mut values = vec![super::bulk::json_rows(columns, rows)?.into()];
+    let mut before = String::new();
+    if let Some((written_table, written_columns, written_rows)) = written {
+        let list = written_columns.join(", ");
+        before = format!(
+            "written AS (INSERT INTO {written_table} ({list}) SELECT {list} \
+             FROM json_populate_recordset(NULL::{written_table}, $2::json)), "
+        );
+        values.push(super::bulk::json_rows(written_columns, written_rows)?.into());
+    }
     let list = columns.join(", ");
     let select = columns
         .iter()
@@ -90,13 +107,12 @@ pub(super) async fn insert_numbered(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "WITH {taken} INSERT INTO {table} ({list}) SELECT {select} \
+        "WITH {before}{taken} INSERT INTO {table} ({list}) SELECT {select} \
          FROM taken, json_populate_recordset(NULL::{table}, $1::json) WITH ORDINALITY AS r \
          RETURNING revision",
         taken = postgres_taken(),
     );
-    let document = super::bulk::json_rows(columns, rows)?;
-    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [document.into()]);
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
     let numbered = txn.query_all_raw(statement).await?;
     let mut first = i64::MAX;
     for row in numbered {
