@@ -146,7 +146,9 @@ async fn main() {
     let sqlite =
         std::env::temp_dir().join(format!("numbering-writers-{}.db", uuid::Uuid::now_v7()));
     let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", sqlite.display()));
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", sqlite.display()));
     let (server, _) = Server::serving(&url).await;
     let channel = server.channel().await;
     let engine = url.split(':').next().unwrap_or("?");
