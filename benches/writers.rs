@@ -3,10 +3,17 @@
 //! doing the same inserts in the same run (the item with its indexes and
 //! its change row, the revision from a sequence, in one statement).
 //!
+//! Then `GetDid` from 16 callers, its server CPU per call beside a bare
+//! tonic server's answering the same DIDs from memory (on SQLite the
+//! database's own work is in the server's figure).
+//!
 //! `BENCH_DATABASE_URL` names an existing, empty database (default: a new
 //! SQLite file); `BENCH_SECONDS` sets each run's length (default 10). It
 //! prints figures; it asserts nothing.
 
+#[allow(dead_code)]
+#[path = "scale/reference.rs"]
+mod reference;
 mod support;
 
 use numbering::proto::v1 as pb;
@@ -85,6 +92,99 @@ async fn creates(
     )
 }
 
+/// The CPU time of this process's threads named `name`.
+fn threads_cpu(name: &str) -> Duration {
+    let mut ticks = 0;
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == name {
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .split_whitespace()
+                .collect();
+            ticks += fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        }
+    }
+    Duration::from_millis(ticks * 10)
+}
+
+/// Sixteen callers getting `ids` in turn for `length`: calls per second.
+async fn gets(channel: &Channel, ids: &[String], length: Duration) -> u64 {
+    let counter = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..16)
+        .map(|caller| {
+            let mut client = DidServiceClient::new(channel.clone());
+            let (counter, ids) = (counter.clone(), ids.to_vec());
+            tokio::spawn(async move {
+                let mut n = caller;
+                while started.elapsed() < length {
+                    let request = pb::GetDidRequest {
+                        id: ids[n % ids.len()].clone(),
+                    };
+                    client.get_did(admin(request)).await.expect("get");
+                    n += 16;
+                }
+                counter.fetch_add((n - caller) as u64 / 16, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    futures::future::join_all(tasks).await;
+    counter.load(Ordering::Relaxed)
+}
+
+/// `GetDid`'s server CPU per call, against a bare tonic server answering
+/// the same DIDs from memory under the same load.
+async fn get_cpu(server: &Server, channel: &Channel, length: Duration) {
+    let mut client = DidServiceClient::new(channel.clone());
+    let mut ids = Vec::new();
+    for n in 0..1000 {
+        let request = pb::CreateDidRequest {
+            number: format!("+1999{n:07}"),
+            country: "US".into(),
+            description: None,
+            status: 0,
+            request_id: String::new(),
+        };
+        let did = client.create_did(admin(request)).await.expect("create");
+        ids.push(did.into_inner().did.unwrap().id);
+    }
+    let before = cpu(server.pid());
+    let calls = gets(channel, &ids, length).await;
+    let ours = (cpu(server.pid()) - before) / calls.max(1) as u32;
+    // The bare server on a runtime of its own, so that its threads' CPU
+    // is told apart from the client's.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bare-tonic")
+        .enable_all()
+        .build()
+        .unwrap();
+    let served = ids.clone();
+    let bare = runtime
+        .spawn(async move { reference::BareTonic::start(&served).await })
+        .await
+        .unwrap();
+    let bare_channel = bare.channel().await;
+    let before = threads_cpu("bare-tonic");
+    let bare_calls = gets(&bare_channel, &ids, length).await;
+    let theirs = (threads_cpu("bare-tonic") - before) / bare_calls.max(1) as u32;
+    println!(
+        "GetDid, 16 callers        {:>8.0} calls/s   server CPU {ours:>7.0?}/call",
+        calls as f64 / length.as_secs_f64()
+    );
+    println!(
+        "bare tonic, same load     {:>8.0} calls/s   server CPU {theirs:>7.0?}/call   ratio {:.1}x",
+        bare_calls as f64 / length.as_secs_f64(),
+        ours.as_secs_f64() / theirs.as_secs_f64().max(1e-9)
+    );
+    drop(bare);
+    runtime.shutdown_background();
+}
+
 /// pgbench inserting an item with its indexes and its change, the revision
 /// from a sequence, in one statement: transactions per second.
 fn pgbench(url: &str, clients: u32, length: Duration) -> f64 {
@@ -160,6 +260,7 @@ async fn main() {
         "CreateDid, 16 callers     {many:>8.0} calls/s   server CPU {many_cpu:>7.0?}/call   {:.1}x one caller",
         many / one
     );
+    get_cpu(&server, &channel, length).await;
     drop(server);
     if engine.starts_with("postgres") {
         psql(
