@@ -245,12 +245,11 @@ impl<K: StoredKind> Watcher<K> {
         revision: Revision,
         initial_state_complete: bool,
     ) -> Result<Result<(), Gone>> {
-        let head = *self.service.repository.feed().subscribe().borrow();
         let batch = EventBatch {
             events,
             revision,
             initial_state_complete,
-            lag: head.get().saturating_sub(revision.get()).unsigned_abs(),
+            lag: self.service.repository.feed().lag(revision),
         };
         match tokio::time::timeout(self.stall, self.sender.send(Ok(batch))).await {
             Ok(Ok(())) => Ok(Ok(())),

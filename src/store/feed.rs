@@ -13,14 +13,32 @@ use tokio::sync::{Notify, watch};
 pub struct Feed {
     head: Arc<watch::Sender<Revision>>,
     nudged: Arc<Notify>,
+    /// How far apart the revisions of two transactions are at least.
+    step: i64,
 }
 
+/// The revisions one PostgreSQL transaction may number (see `revisions`).
+pub(super) const POSTGRES_BLOCK: i64 = 1 << 20;
+
 impl Feed {
-    pub(super) fn new() -> Self {
+    /// A feed for `backend`, whose revisions are one apart (MariaDB,
+    /// SQLite) or a transaction's block apart (PostgreSQL).
+    pub(super) fn new(backend: sea_orm::DbBackend) -> Self {
         Self {
             head: Arc::new(watch::Sender::new(Revision::ZERO)),
             nudged: Arc::new(Notify::new()),
+            step: match backend {
+                sea_orm::DbBackend::Postgres => POSTGRES_BLOCK,
+                _ => 1,
+            },
         }
+    }
+
+    /// How far `revision` is behind the head: in changes on MariaDB and
+    /// SQLite, in transactions on PostgreSQL.
+    pub fn lag(&self, revision: Revision) -> u64 {
+        let behind = self.head.borrow().get().saturating_sub(revision.get());
+        behind.max(0).unsigned_abs() / self.step.unsigned_abs()
     }
 
     pub(super) fn advance(&self, revision: Revision) {
@@ -49,5 +67,23 @@ impl Feed {
 
     pub(super) fn watched(&self) -> bool {
         self.head.receiver_count() > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::DbBackend;
+
+    #[test]
+    fn lag_counts_changes_or_postgresql_transactions() {
+        let sqlite = Feed::new(DbBackend::Sqlite);
+        sqlite.advance(Revision::from(10));
+        assert_eq!(sqlite.lag(Revision::from(7)), 3);
+        assert_eq!(sqlite.lag(Revision::from(12)), 0);
+        let postgres = Feed::new(DbBackend::Postgres);
+        postgres.advance(Revision::from(5 * POSTGRES_BLOCK - 1));
+        assert_eq!(postgres.lag(Revision::from(3 * POSTGRES_BLOCK + 7)), 1);
+        assert_eq!(postgres.lag(Revision::from(4 * POSTGRES_BLOCK)), 0);
     }
 }

@@ -108,12 +108,13 @@ impl Store {
         let db = connect_waiting_for_wal(options).await?;
         let sqlite_writer =
             (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        let feed = Feed::new(db.get_database_backend());
         Ok(Self {
             db,
             sqlite_writer,
             up: Arc::new(AtomicBool::new(true)),
             recheck: Arc::new(tokio::sync::Notify::new()),
-            feed: Feed::new(),
+            feed,
             log_readers: Arc::new(Semaphore::new((max_connections / 4).max(1) as usize)),
         })
     }

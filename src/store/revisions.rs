@@ -28,7 +28,7 @@ use std::time::Duration;
 /// on PostgreSQL.
 const POLL: Duration = Duration::from_millis(200);
 /// Changes one PostgreSQL transaction may number: 2^20.
-const BLOCK: i64 = 1 << 20;
+const BLOCK: i64 = super::feed::POSTGRES_BLOCK;
 /// Announces a writer (PostgreSQL): the first statement of every write.
 /// The lock on the counter's table (unused there otherwise) lets readers
 /// find the writers in flight, and an exact snapshot wait for them; it does
